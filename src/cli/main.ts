@@ -1,0 +1,231 @@
+// tsrunc's command line: runc's verbs and flags (see argv.ts), runc's output and error strings,
+// runc's log format. Each verb loads only the modules it needs: `state`, `kill`, `delete` and
+// `start` never load koffi's bindings for nothing, and nothing compiles schemas at run time.
+
+import { Command, CommanderError, Option } from 'commander';
+import { GLOBAL_FLAGS, VERBS, normalizeArgv, type FlagSpec, type VerbSpec } from './argv';
+import { logger, writeErr, writeOut, type LogFormat } from './log';
+
+interface GlobalOptions {
+  debug?: boolean;
+  log?: string;
+  logFormat?: string;
+  root: string;
+  criu?: string;
+  systemdCgroup?: boolean;
+  rootless?: string;
+}
+
+type VerbOptions = Record<string, string | boolean | string[] | undefined>;
+
+class UsageError extends Error {}
+
+function buildInfo(): { version: string; commit: string } {
+  try {
+    return require('../build-info.json') as { version: string; commit: string };
+  } catch {
+    return { version: (require('../../package.json') as { version: string }).version, commit: 'unknown' };
+  }
+}
+
+function addFlag(cmd: Command, f: FlagSpec): void {
+  const flags = `${f.short ? `-${f.short}, ` : ''}--${f.long}${f.kind === 'bool' ? '' : ' <value>'}`;
+  const opt = new Option(flags, f.description);
+  if (f.kind === 'strings') opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+  if (f.default !== undefined && f.kind === 'string') opt.default(f.default);
+  cmd.addOption(opt);
+}
+
+function store(g: GlobalOptions) {
+  const { StateStore } = require('../state/store') as typeof import('../state/store');
+  return new StateStore(g.root);
+}
+
+function oneId(args: string[], verb: string, max = 1): string {
+  if (args.length < 1) throw new UsageError(`"${verb}" requires a container id`);
+  if (args.length > max) throw new UsageError(`"${verb}" takes at most ${max} argument${max > 1 ? 's' : ''}`);
+  return args[0];
+}
+
+const warn = (m: string) => logger.warn(m);
+const debug = (m: string) => logger.debug(m);
+
+/** Each verb: returns the exit code. */
+const HANDLERS: Record<string, (g: GlobalOptions, o: VerbOptions, args: string[]) => Promise<number> | number> = {
+  async create(g, o, args) {
+    const id = oneId(args, 'create');
+    const { createContainer } = require('../container/create') as typeof import('../container/create');
+    await createContainer({ store: store(g), id, bundle: (o.bundle as string) ?? '.', pidFile: o.pidFile as string, consoleSocket: o.consoleSocket as string, noPivot: !!o.noPivot, preserveFds: Number(o.preserveFds ?? 0), warn, debug });
+    return 0;
+  },
+  async start(g, _o, args) {
+    const id = oneId(args, 'start');
+    const { startContainer } = require('../container/start') as typeof import('../container/start');
+    await startContainer({ store: store(g), id, warn });
+    return 0;
+  },
+  async run(g, o, args) {
+    const id = oneId(args, 'run');
+    const { runContainer } = require('../container/run') as typeof import('../container/run');
+    return runContainer({
+      store: store(g),
+      id,
+      bundle: (o.bundle as string) ?? '.',
+      pidFile: o.pidFile as string,
+      consoleSocket: o.consoleSocket as string,
+      noPivot: !!o.noPivot,
+      preserveFds: Number(o.preserveFds ?? 0),
+      detach: !!o.detach,
+      keep: !!o.keep,
+      noSubreaper: !!o.noSubreaper,
+      warn,
+      debug,
+    });
+  },
+  state(g, _o, args) {
+    const id = oneId(args, 'state');
+    const { containerState } = require('../container/lifecycle') as typeof import('../container/lifecycle');
+    writeOut(JSON.stringify(containerState(store(g), id), null, '  ') + '\n');
+    return 0;
+  },
+  async kill(g, o, args) {
+    const id = oneId(args, 'kill', 2);
+    const { killContainer } = require('../container/lifecycle') as typeof import('../container/lifecycle');
+    await killContainer(store(g), id, args[1] ?? 'SIGTERM', !!o.all);
+    return 0;
+  },
+  async delete(g, o, args) {
+    if (args.length < 1) throw new UsageError('"delete" requires at least one container id');
+    const { deleteContainer } = require('../container/lifecycle') as typeof import('../container/lifecycle');
+    let code = 0;
+    for (const id of args) {
+      try {
+        await deleteContainer(store(g), id, !!o.force, warn);
+      } catch (e) {
+        if (args.length === 1) throw e;
+        reportError(e);
+        code = 1;
+      }
+    }
+    return code;
+  },
+  list(g, o) {
+    const { listContainers } = require('../container/lifecycle') as typeof import('../container/lifecycle');
+    const all = listContainers(store(g));
+    if (o.quiet) writeOut(all.map((s) => `${s.id}\n`).join(''));
+    else if (o.format === 'json') writeOut(JSON.stringify(all) + '\n');
+    else if (o.format === 'table') writeOut(table(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], all.map((s) => [s.id, s.pid, s.status, s.bundle, s.created, s.owner === '' ? 'root' : s.owner].map(String))));
+    else throw new UsageError(`invalid format option "${o.format}"`);
+    return 0;
+  },
+  spec(_g, o) {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const path = require('node:path') as typeof import('node:path');
+    const { defaultSpec, specFileText } = require('../spec/defaults') as typeof import('../spec/defaults');
+    const file = path.join((o.bundle as string) ?? '.', 'config.json');
+    if (fs.existsSync(file)) throw new Error('File config.json exists. Remove it first');
+    const spec = defaultSpec({ rootless: !!o.rootless, hostUid: process.geteuid?.() ?? 0, hostGid: process.getegid?.() ?? 0 });
+    fs.writeFileSync(file, specFileText(spec), { mode: 0o666 });
+    return 0;
+  },
+  features() {
+    const { runtimeFeatures } = require('./features') as typeof import('./features');
+    writeOut(JSON.stringify(runtimeFeatures(), null, '    ') + '\n');
+    return 0;
+  },
+  explain(g, o) {
+    const { explain } = require('./explain') as typeof import('./explain');
+    writeOut(explain({ bundle: (o.bundle as string) ?? '.', id: (o.id as string) ?? 'explain', noPivot: !!o.noPivot }));
+    void g;
+    return 0;
+  },
+};
+
+for (const verb of ['exec', 'ps', 'pause', 'resume', 'update', 'events']) {
+  HANDLERS[verb] = () => {
+    throw new Error(`"${verb}" is not supported by tsrunc yet`);
+  };
+}
+
+function camel(s: string): string {
+  return s.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('') + '\n';
+  return line(head) + rows.map(line).join('');
+}
+
+function reportError(e: unknown): void {
+  const msg = e instanceof Error ? e.message : String(e);
+  logger.error(msg);
+  if (!logger.logsToStderr) writeErr(msg + '\n');
+  if (logger.debugEnabled && e instanceof Error && e.stack) writeErr(e.stack + '\n');
+}
+
+function program(): { cmd: Command; ran: { code: number } } {
+  const info = buildInfo();
+  const ran = { code: 0 };
+  const cmd = new Command('tsrunc')
+    .description('an OCI runtime-spec container runtime written in TypeScript, compatible with runc')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeOut, writeErr, outputError: () => {} })
+    .version(`tsrunc version ${info.version}\ncommit: ${info.commit}\nspec: 1.3.0\nnode: ${process.version}`, '-v, --version', 'print the version');
+  for (const f of GLOBAL_FLAGS) addFlag(cmd, f);
+  for (const v of VERBS) cmd.addCommand(verbCommand(v, cmd, ran));
+  return { cmd, ran };
+}
+
+function verbCommand(v: VerbSpec, root: Command, ran: { code: number }): Command {
+  const c = new Command(v.name).description(v.description).usage(`[command options] ${v.usage}`).argument('[args...]').exitOverride().configureOutput({ writeOut, writeErr, outputError: () => {} });
+  if (v.stopAtPositional) c.passThroughOptions();
+  for (const f of v.flags) addFlag(c, f);
+  c.action(async (args: string[], opts: VerbOptions) => {
+    const g = root.opts() as GlobalOptions;
+    // commander turns --no-x into x=false; the handlers read noX, as the flag is named
+    for (const f of v.flags) {
+      if (!f.long.startsWith('no-')) continue;
+      const positive = camel(f.long.slice(3));
+      opts[camel(f.long)] = opts[positive] === false;
+    }
+    ran.code = await HANDLERS[v.name](g, opts, args);
+  });
+  return c;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { cmd, ran } = program();
+  const args = normalizeArgv(argv);
+  // global options configure the logger before any verb runs
+  cmd.hook('preAction', () => {
+    const g = cmd.opts() as GlobalOptions;
+    const format = (g.logFormat ?? 'text') as LogFormat;
+    if (format !== 'text' && format !== 'json') throw new UsageError(`invalid log-format: ${g.logFormat}`);
+    logger.configure({ log: g.log, format, debug: g.debug });
+    if (g.systemdCgroup) throw new Error('--systemd-cgroup: the systemd cgroup driver is not supported by tsrunc yet');
+  });
+  try {
+    await cmd.parseAsync(args, { from: 'user' });
+    return ran.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      writeErr(`tsrunc: ${e.message.replace(/^error: /, '')}\n`);
+      return 1;
+    }
+    reportError(e);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      reportError(e);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,55 @@
+// Read and check a bundle before anything is created: config.json must parse, pass our schema and
+// the semantic checks, and name an existing rootfs. Bad input fails here and leaves no trace.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Spec } from '../spec/types';
+import { ContainerError } from './errors';
+
+export interface Bundle {
+  dir: string;
+  spec: Spec;
+  rootfs: string;
+}
+
+export function readJsonFile(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ContainerError(`${what} ${file} not found`);
+    throw new ContainerError(`read ${what} ${file}: ${code ?? (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ContainerError(`${file}: invalid JSON: ${(e as Error).message}`);
+  }
+}
+
+export function loadBundle(bundleDir: string, warn: (msg: string) => void = () => {}): Bundle {
+  const dir = path.resolve(bundleDir);
+  const raw = readJsonFile(path.join(dir, 'config.json'), 'JSON specification file');
+  const { validateConfig, formatIssues } = require('../spec/validate') as typeof import('../spec/validate');
+  const { hasErrors, isError } = require('../spec/issues') as typeof import('../spec/issues');
+  const issues = validateConfig(raw, { forCreate: true, includeWarnings: true });
+  const spec = raw as Spec;
+  const seccomp = spec.linux?.seccomp;
+  if (seccomp) {
+    const { checkSeccomp } = require('../linux/seccomp') as typeof import('../linux/seccomp');
+    issues.push(...checkSeccomp(seccomp));
+  }
+  const file = path.join(dir, 'config.json');
+  if (hasErrors(issues)) throw new ContainerError(formatIssues(issues.filter(isError), file));
+  for (const w of issues) warn(formatIssues([w], file));
+  const rootPath = path.resolve(dir, spec.root!.path);
+  let rootfs: string;
+  try {
+    rootfs = fs.realpathSync(rootPath);
+  } catch {
+    throw new ContainerError(`rootfs (${rootPath}) does not exist`);
+  }
+  if (!fs.statSync(rootfs).isDirectory()) throw new ContainerError(`rootfs (${rootPath}) is not a directory`);
+  return { dir, spec, rootfs };
+}

@@ -1,0 +1,279 @@
+// create: everything up to the point where the container's init waits for `start`.
+//
+// Order matters for "nothing half-created": the state directory is claimed first (atomically, so
+// two creates of one id cannot both win) and records everything made from then on (cgroups, the
+// FIFO, the init's pid), so that a failure here rolls it all back, and a create killed midway
+// leaves a record that `delete --force` can clean up. The init itself cannot outlive a dead
+// create: it waits for the parent's go byte at every checkpoint and dies on EOF.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { containerCgroups, createCgroups, joinCgroups, removeCgroupDirs, type ContainerCgroup } from '../linux/cgroups';
+import { NAMESPACES } from '../linux/constants';
+import { closeFd, killPid, mkfifo, waitChild } from '../linux/libc';
+import { isAlive, procStat } from '../linux/proc';
+import { hostArch } from '../linux/arch';
+import { initFactQueries, planInit, type InitPlan } from '../plan/init';
+import type { CompiledFilter } from '../plan/process';
+import type { HostFacts } from '../plan/facts';
+import { launch, type Launched, type ThreadJoin } from '../spawn/launch';
+import { RECORD } from '../spawn/program';
+import { STATE_VERSION, StateStore, nowNs, rfc3339Nano, validateId, writeFileAtomic, type ContainerRecord } from '../state/store';
+import { withLock } from '../state/lock';
+import type { NamespaceType, Spec } from '../spec/types';
+import { loadBundle, type Bundle } from './bundle';
+import { ContainerError, errorMessage } from './errors';
+import { gatherFacts } from './facts';
+import { ociState } from './oci-state';
+import { runContainerHooks, runRuntimeHooks } from './hooks';
+import { spawnJoined, waitWithTimeout } from './join';
+import { describeErrno } from '../linux/errno';
+
+export interface CreateOptions {
+  store: StateStore;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  preserveFds?: number;
+  warn?: (msg: string) => void;
+  debug?: (msg: string) => void;
+}
+
+export interface Created {
+  rec: ContainerRecord;
+  spec: Spec;
+  /** the init is our child until we exit (run waits for it) */
+  pid: number;
+}
+
+const O_PATH = 0o10000000;
+const O_CLOEXEC = 0o2000000;
+
+export function compileFilter(spec: Spec): CompiledFilter | null {
+  const profile = spec.linux?.seccomp;
+  if (!profile) return null;
+  const { compileSeccomp } = require('../linux/seccomp') as typeof import('../linux/seccomp');
+  const c = compileSeccomp(profile, { nativeArch: hostArch().name });
+  if (c.usesNotify) throw new ContainerError('linux.seccomp: SCMP_ACT_NOTIFY is not supported yet');
+  return { program: c.program, flags: c.flags, instructions: c.instructions };
+}
+
+/** Checks that need the host, before anything is made. */
+function checkHostSupport(spec: Spec, facts: Pick<HostFacts, 'apparmor' | 'selinux'>): void {
+  const p = spec.process!;
+  if (p.terminal) throw new ContainerError('process.terminal: terminals are not supported by tsrunc yet');
+  if (p.apparmorProfile && !facts.apparmor) throw new ContainerError(`process.apparmorProfile ${p.apparmorProfile}: AppArmor is not enabled on this host`);
+  if (p.selinuxLabel && !facts.selinux) throw new ContainerError(`process.selinuxLabel ${p.selinuxLabel}: SELinux is not enabled on this host`);
+  if (spec.linux?.mountLabel && !facts.selinux) throw new ContainerError(`linux.mountLabel ${spec.linux.mountLabel}: SELinux is not enabled on this host`);
+  if (p.selinuxLabel && facts.selinux) throw new ContainerError('process.selinuxLabel: SELinux labels are not supported by tsrunc yet');
+}
+
+export async function createContainer(opts: CreateOptions): Promise<Created> {
+  validateId(opts.id);
+  const bundle = loadBundle(opts.bundle, opts.warn);
+  checkHostSupport(bundle.spec, { apparmor: fs.existsSync('/sys/kernel/security/apparmor'), selinux: fs.existsSync('/sys/fs/selinux/enforce') });
+  const filter = compileFilter(bundle.spec);
+  if (opts.consoleSocket) throw new ContainerError('--console-socket: terminals are not supported by tsrunc yet');
+  if (opts.preserveFds) throw new ContainerError('--preserve-fds is not supported by tsrunc yet');
+  return withLock(opts.store.root, opts.id, () => createLocked(opts, bundle, filter));
+}
+
+function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilter | null): Created {
+  const { store, id } = opts;
+  const spec = bundle.spec;
+  store.claim(id);
+  const self = procStat(process.pid);
+  const rec: ContainerRecord = {
+    version: STATE_VERSION,
+    id,
+    ociVersion: spec.ociVersion,
+    bundle: bundle.dir,
+    rootfs: bundle.rootfs,
+    pid: 0,
+    created: rfc3339Nano(nowNs()),
+    owner: '',
+    annotations: spec.annotations,
+    creating: { pid: process.pid, startTime: self?.startTime ?? '' },
+    cgroups: { dirs: [], created: [] },
+    namespaces: (spec.linux?.namespaces ?? []).map((n) => ({ ...n })),
+  };
+  let child: Launched | undefined;
+  let fifoFd = -1;
+  const openedNs: number[] = [];
+  try {
+    store.write(rec);
+    store.writeSpec(id, spec);
+    const cgroups = containerCgroups(spec.linux?.cgroupsPath, id);
+    rec.cgroups.dirs = cgroups.map((c) => c.dir);
+    rec.cgroups.created = createCgroups(cgroups);
+    store.write(rec);
+
+    const fifo = store.fifoPath(id);
+    mkfifo(fifo, 0o622);
+    fs.chmodSync(fifo, 0o622); // mkfifo honours our umask
+    fifoFd = fs.openSync(fifo, O_PATH | O_CLOEXEC);
+
+    const facts = gatherFacts(spec, bundle.rootfs, initFactQueries(spec), cgroups);
+    const plan = planInit({ spec, rootfs: bundle.rootfs, facts, noPivot: opts.noPivot, seccomp: filter });
+    for (const w of plan.warnings) opts.warn?.(w);
+    for (const n of plan.notes) opts.debug?.(n);
+    const fds: Record<string, number> = { fifo: fifoFd };
+    for (const [slot, p] of Object.entries(plan.childJoins)) {
+      const fd = openNamespace(p, slot.slice(3) as NamespaceType);
+      openedNs.push(fd);
+      fds[slot] = fd;
+    }
+    const threadJoins: ThreadJoin[] = Object.entries(plan.parentJoins).map(([t, p]) => ({
+      flag: NAMESPACES[t as NamespaceType].flag,
+      path: p!,
+      proc: t === 'pid' ? 'pid_for_children' : NAMESPACES[t as NamespaceType].proc,
+    }));
+    for (const j of threadJoins) checkNamespaceFile(j.path);
+    child = launch({ program: plan.program, fds, cloneFlags: plan.cloneFlags, threadJoins, timeOffsets: plan.newTimens ? timeOffsets(spec) : undefined });
+    const initPid = child.pid;
+    opts.debug?.(`init pid ${initPid}: ${plan.program.steps.length} steps, ${child.chain.contexts} contexts`);
+    rec.pid = initPid;
+    store.write(rec); // a create killed from here on leaves the init's pid for delete --force
+    const res = child.monitor.run({
+      stopAt: 'ready',
+      alive: () => isAlive(initPid),
+      onWarning: (m) => opts.warn?.(m),
+      onCheckpoint: (name) => {
+        faultInjection(name);
+        if (name === 'mapping') atMapping(spec, plan, initPid, cgroups);
+        else if (name === 'hooks') atHooks(spec, rec, facts, initPid);
+      },
+    });
+    if (res.kind === 'failed') throw new ContainerError(`unable to start container process: ${res.failure.message}`);
+    faultInjection('ready');
+    if (res.kind === 'eof') throw new ContainerError(`unable to start container process: init ${describeWait(waitChild(initPid))} before it was ready`);
+    checkLookup(plan, child);
+
+    // records after the FIFO opens are read by `start`: keep what it needs to name a failure
+    const started = child.chain.steps.findIndex((s) => s.desc === 'timestamp: started');
+    rec.startFrom = started;
+    rec.startSteps = child.chain.steps.slice(started).map((s) => ({ index: s.index, desc: s.desc, op: s.op, check: s.check }));
+    rec.execAttempts = plan.lookup.candidates.length;
+    rec.pidStartTime = procStat(initPid)?.startTime;
+    delete rec.creating;
+    store.write(rec);
+    if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(initPid), 0o644);
+    child.monitor.go(); // the init closes its sync socket and blocks opening the exec FIFO
+    return { rec, spec, pid: initPid };
+  } catch (e) {
+    if (child) {
+      killPid(child.pid, 9);
+      waitChild(child.pid);
+    }
+    const left = removeCgroupDirs(rec.cgroups.created);
+    store.remove(id);
+    if (opts.pidFile && rec.pid) removeIfPid(opts.pidFile, rec.pid);
+    if (left.length) opts.warn?.(`cgroups left behind: ${left.join(', ')}`);
+    throw e instanceof ContainerError ? e : new ContainerError(errorMessage(e));
+  } finally {
+    child?.close();
+    if (fifoFd >= 0) closeFd(fifoFd);
+    for (const fd of openedNs) fs.closeSync(fd);
+  }
+}
+
+/** At "mapping" the init waits in its new namespaces: give it its ids, cgroups and OOM score. */
+function atMapping(spec: Spec, plan: InitPlan, pid: number, cgroups: ContainerCgroup[]): void {
+  const linux = spec.linux ?? {};
+  if (plan.newUserns) {
+    const map = (m: { containerID: number; hostID: number; size: number }[]) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('');
+    writeProc(`/proc/${pid}/uid_map`, map(linux.uidMappings ?? []), 'write uid_map');
+    writeProc(`/proc/${pid}/gid_map`, map(linux.gidMappings ?? []), 'write gid_map');
+  }
+  joinCgroups(cgroups, pid);
+  const adj = spec.process?.oomScoreAdj;
+  if (adj !== undefined) writeProc(`/proc/${pid}/oom_score_adj`, String(adj), 'set oom_score_adj');
+}
+
+function writeProc(file: string, data: string, what: string): void {
+  try {
+    fs.writeFileSync(file, data);
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).errno;
+    throw new ContainerError(`${what} ${JSON.stringify(data.trim())}: ${errno ? describeErrno(-errno) : errorMessage(e)}`);
+  }
+}
+
+/** At "hooks" the namespaces and mounts exist but pivot_root has not happened. */
+function atHooks(spec: Spec, rec: ContainerRecord, facts: HostFacts, pid: number): void {
+  const state = ociState({ ...rec, pid }, 'creating');
+  runRuntimeHooks('prestart', spec.hooks?.prestart, state);
+  runRuntimeHooks('createRuntime', spec.hooks?.createRuntime, state);
+  runContainerHooks('createContainer', spec.hooks?.createContainer, state, (hook, stdin, out, timeoutMs) => {
+    const hpid = spawnJoined({
+      initPid: pid,
+      namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type),
+      process: { args: hook.args ?? [hook.path], env: hook.env ?? [], cwd: '/', user: { uid: 0, gid: 0 } },
+      mode: 'hook',
+      stdio: [stdin, out, out],
+      stdioFacts: facts.stdio,
+      capLastCap: facts.capLastCap,
+    });
+    return waitWithTimeout(hpid, timeoutMs);
+  });
+}
+
+/** The lookup ran as the container's user: name the executable that is missing, as runc does. */
+function checkLookup(plan: InitPlan, child: Launched): void {
+  const results = new Map<number, number>();
+  for (const r of child.monitor.records) {
+    const tag = child.chain.steps[r.step]?.tag;
+    if (r.kind === RECORD.STEP && tag?.startsWith('lookup:')) results.set(Number(tag.slice(7)), r.errno);
+  }
+  const { lookup } = plan;
+  if (lookup.direct) {
+    const errno = results.get(0) ?? 2;
+    if (errno !== 0) throw new ContainerError(`unable to start container process: exec: "${lookup.name}": stat ${lookup.name}: ${describeErrno(errno)}`);
+    return;
+  }
+  if (!lookup.candidates.some((_, i) => results.get(i) === 0)) {
+    throw new ContainerError(`unable to start container process: exec: "${lookup.name}": executable file not found in $PATH`);
+  }
+}
+
+function describeWait(w: ReturnType<typeof waitChild>): string {
+  if (!w) return 'died';
+  return w.signal !== undefined ? `was killed by signal ${w.signal}` : `exited with status ${w.exitCode}`;
+}
+
+function openNamespace(p: string, type: NamespaceType): number {
+  checkNamespaceFile(p);
+  try {
+    return fs.openSync(p, 'r');
+  } catch (e) {
+    throw new ContainerError(`linux.namespaces: ${type} namespace ${p}: ${(e as NodeJS.ErrnoException).code}`);
+  }
+}
+
+function checkNamespaceFile(p: string): void {
+  if (!fs.existsSync(p)) throw new ContainerError(`linux.namespaces: namespace path ${p} does not exist`);
+}
+
+function timeOffsets(spec: Spec): string {
+  const lines: string[] = [];
+  for (const [clock, o] of Object.entries(spec.linux?.timeOffsets ?? {})) lines.push(`${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`);
+  return lines.join('\n');
+}
+
+/**
+ * Test hook: TSRUNC_FAULT=<checkpoint> makes this process die by SIGKILL at that checkpoint, as a
+ * crashed or killed runtime would; the tests then check that nothing runs on and delete cleans up.
+ */
+function faultInjection(checkpoint: string): void {
+  if (process.env.TSRUNC_FAULT === checkpoint) process.kill(process.pid, 'SIGKILL');
+}
+
+function removeIfPid(file: string, pid: number): void {
+  try {
+    if (fs.readFileSync(file, 'utf8') === String(pid)) fs.unlinkSync(file);
+  } catch {
+    /* not ours or gone */
+  }
+}

@@ -1,0 +1,122 @@
+// Gather the host facts a plan depends on (see src/plan/facts.ts). Read-only I/O: `explain`
+// gathers them too, so that the plan it prints is exactly the one create would run.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { hostArch } from '../linux/arch';
+import { getFdFlags, getFlFlags } from '../linux/libc';
+import { mountContaining, readMountinfo, type MountInfo } from '../linux/proc';
+import type { ContainerCgroup } from '../linux/cgroups';
+import { mountinfoFlags } from '../plan/mount-options';
+import type { CgroupMountFact, FactQueries, HostFacts, PathKind } from '../plan/facts';
+import type { Spec } from '../spec/types';
+
+function kindOf(st: fs.Stats | undefined): PathKind {
+  if (!st) return 'missing';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isDirectory()) return 'dir';
+  if (st.isFile()) return 'file';
+  return 'other';
+}
+
+function lstat(p: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function stat(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Kinds of container paths in the rootfs. A path below a symlink is reported 'missing' (unknown):
+ * lstat on the host would follow that symlink out of the rootfs, and the chain resolves it inside
+ * the rootfs instead.
+ */
+export function rootfsPathKinds(rootfs: string, paths: string[]): Record<string, PathKind> {
+  const out: Record<string, PathKind> = {};
+  const sorted = [...new Set(paths)].sort((a, b) => a.length - b.length);
+  for (const p of sorted) {
+    const parent = p.slice(0, p.lastIndexOf('/')) || '/';
+    if (parent !== '/' && out[parent] !== undefined && out[parent] !== 'dir') {
+      out[p] = 'missing';
+      continue;
+    }
+    out[p] = kindOf(lstat(path.join(rootfs, p)));
+  }
+  return out;
+}
+
+export function gatherFacts(spec: Spec, rootfs: string, queries: FactQueries, cgroups: ContainerCgroup[], mounts: MountInfo[] = readMountinfo()): HostFacts {
+  const stdio = [0, 1, 2].map((fd) => ({ cloexec: (getFdFlags(fd) & 1) !== 0, fl: getFlFlags(fd) })) as HostFacts['stdio'];
+  const hostPaths: Record<string, PathKind> = {};
+  for (const p of queries.hostPaths) hostPaths[p] = kindOf(lstat(p));
+  const bindSources: HostFacts['bindSources'] = {};
+  for (const src of queries.bindSources) {
+    const st = stat(src);
+    let flags = 0;
+    if (st) {
+      try {
+        flags = mountinfoFlags(mountContaining(mounts, fs.realpathSync(src))?.options ?? '');
+      } catch {
+        /* vanished meanwhile: the mount step will say so */
+      }
+    }
+    bindSources[src] = { kind: st ? (st.isDirectory() ? 'dir' : 'file') : 'missing', mountFlags: flags };
+  }
+  const rootMount = mountContaining(mounts, rootfs);
+  return {
+    arch: hostArch().name,
+    capLastCap: Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
+    stdio,
+    rootfsPaths: rootfsPathKinds(rootfs, queries.rootfsPaths),
+    hostPaths,
+    bindSources,
+    rootfsMount: { mountpoint: rootMount?.mountpoint ?? '/', flags: mountinfoFlags(rootMount?.options ?? '') },
+    cgroupMounts: cgroupMountFacts(cgroups),
+    hasKcore: fs.existsSync('/proc/kcore'),
+    home: homeOf(rootfs, spec.process?.user.uid ?? 0),
+    apparmor: apparmorEnabled(),
+    selinux: fs.existsSync('/sys/fs/selinux/enforce'),
+  };
+}
+
+function cgroupMountFacts(cgroups: ContainerCgroup[]): CgroupMountFact[] {
+  return cgroups.map((cg) => ({
+    name: path.basename(cg.hierarchy.mountpoint),
+    fsType: cg.hierarchy.version === 2 ? 'cgroup2' : 'cgroup',
+    data: cg.hierarchy.subsystems.join(','),
+    hostPath: cg.dir,
+  }));
+}
+
+/** HOME from the rootfs's /etc/passwd, read only if neither /etc nor /etc/passwd is a symlink. */
+function homeOf(rootfs: string, uid: number): string | undefined {
+  const etc = path.join(rootfs, 'etc');
+  const passwd = path.join(etc, 'passwd');
+  if (kindOf(lstat(etc)) !== 'dir' || kindOf(lstat(passwd)) !== 'file') return undefined;
+  try {
+    for (const line of fs.readFileSync(passwd, 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length >= 6 && Number(f[2]) === uid && f[2] !== '') return f[5] || '/';
+    }
+  } catch {
+    /* unreadable: no HOME from it */
+  }
+  return undefined;
+}
+
+function apparmorEnabled(): boolean {
+  try {
+    return fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y' && fs.existsSync('/sys/kernel/security/apparmor');
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,81 @@
+// OCI hooks. Each gets the container's state JSON on stdin, its args (args[0] is argv[0]), env and
+// timeout. prestart, createRuntime, poststart and poststop run in the runtime's namespaces;
+// createContainer and startContainer in the container's (a process joins the init's namespaces,
+// see plan/join.ts). A failing hook is an error (the caller tears the container down), except
+// poststop, whose failures only warn — all as the spec says.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import type { Hook, State } from '../spec/types';
+import { ContainerError } from './errors';
+
+export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
+
+function describeExit(status: number | null, signal: string | null): string {
+  return signal ? `killed by ${signal}` : `exit status ${status}`;
+}
+
+/** Run hooks in the runtime's namespaces, in order; the first failure throws. */
+export function runRuntimeHooks(kind: HookKind, hooks: Hook[] | undefined, state: State): void {
+  (hooks ?? []).forEach((h, i) => {
+    const input = JSON.stringify(state);
+    const res = spawnSync(h.path, (h.args ?? [h.path]).slice(1), {
+      argv0: h.args?.[0] ?? h.path,
+      env: envObject(h.env),
+      input,
+      timeout: h.timeout ? h.timeout * 1000 : undefined,
+      killSignal: 'SIGKILL',
+      maxBuffer: 1 << 20,
+    });
+    if (res.error && (res.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+      throw new ContainerError(`error running ${kind} hook #${i} (${h.path}): timed out after ${h.timeout}s`);
+    }
+    if (res.error) throw new ContainerError(`error running ${kind} hook #${i} (${h.path}): ${res.error.message}`);
+    if (res.status !== 0) {
+      throw new ContainerError(
+        `error running ${kind} hook #${i} (${h.path}): ${describeExit(res.status, res.signal)}, stdout: ${res.stdout.toString().trim()}, stderr: ${res.stderr.toString().trim()}`,
+      );
+    }
+  });
+}
+
+function envObject(env?: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env ?? []) {
+    const i = e.indexOf('=');
+    if (i > 0) out[e.slice(0, i)] = e.slice(i + 1);
+  }
+  return out;
+}
+
+/**
+ * Run hooks inside the container's namespaces: `spawnInContainer` starts the hook process joined
+ * to the init's namespaces (the caller owns the spawn engine); we provide stdin and capture output.
+ */
+export function runContainerHooks(kind: HookKind, hooks: Hook[] | undefined, state: State, spawnInContainer: (hook: Hook, stdin: number, out: number, timeoutMs: number) => { exitCode?: number; signal?: number; timedOut?: boolean }): void {
+  (hooks ?? []).forEach((h, i) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-hook-'));
+    try {
+      const inFile = path.join(dir, 'state.json');
+      fs.writeFileSync(inFile, JSON.stringify(state));
+      const stdin = fs.openSync(inFile, 'r');
+      const out = fs.openSync(path.join(dir, 'out'), 'w+');
+      try {
+        const r = spawnInContainer(h, stdin, out, h.timeout ? h.timeout * 1000 : 0);
+        const output = fs.readFileSync(path.join(dir, 'out'), 'utf8').trim();
+        if (r.timedOut) throw new ContainerError(`error running ${kind} hook #${i} (${h.path}): timed out after ${h.timeout}s`);
+        if (r.signal !== undefined || r.exitCode !== 0) {
+          const how = r.signal !== undefined ? `killed by signal ${r.signal}` : `exit status ${r.exitCode}`;
+          throw new ContainerError(`error running ${kind} hook #${i} (${h.path}): ${how}, output: ${output}`);
+        }
+      } finally {
+        fs.closeSync(stdin);
+        fs.closeSync(out);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -1,0 +1,116 @@
+// Start a process inside a running (or being created) container: it enters the init's
+// namespaces, joins the container's cgroups at its checkpoint, and executes. Used by the hooks
+// that run in the container namespace, and by exec.
+
+import * as fs from 'node:fs';
+import { NAMESPACES } from '../linux/constants';
+import { joinCgroups, type ContainerCgroup } from '../linux/cgroups';
+import { killPid, waitChild, type WaitResult } from '../linux/libc';
+import { isAlive } from '../linux/proc';
+import { describeErrno } from '../linux/errno';
+import { planJoin } from '../plan/join';
+import type { StdioFact } from '../plan/facts';
+import type { CompiledFilter } from '../plan/process';
+import { launch, type ThreadJoin } from '../spawn/launch';
+import { RECORD } from '../spawn/program';
+import type { NamespaceType, Process } from '../spec/types';
+import { ContainerError } from './errors';
+
+export interface JoinRequest {
+  initPid: number;
+  /** the container's namespace types (joined-by-path ones included: /proc/<init>/ns has them) */
+  namespaces: NamespaceType[];
+  process: Process;
+  mode: 'container' | 'hook';
+  /** parent fds for the process's 0, 1, 2 (null: inherit the runtime's) */
+  stdio?: [number | null, number | null, number | null];
+  stdioFacts: [StdioFact, StdioFact, StdioFact];
+  capLastCap: number;
+  cgroups?: ContainerCgroup[];
+  seccomp?: CompiledFilter | null;
+  home?: string;
+}
+
+/** Start the process; returns its pid once it has executed (or throws, with nothing left running). */
+export function spawnJoined(req: JoinRequest): number {
+  const own = (t: NamespaceType) => nsId(`/proc/self/ns/${NAMESPACES[t].proc}`);
+  const target = (t: NamespaceType) => `/proc/${req.initPid}/ns/${NAMESPACES[t].proc}`;
+  // only enter namespaces the container does not share with us (setns to our own is pointless,
+  // and for the mount namespace it would reset our root)
+  const types = req.namespaces.filter((t) => t !== 'pid' && own(t) !== nsId(target(t)));
+  const pidJoin: ThreadJoin[] = req.namespaces.includes('pid') && own('pid') !== nsId(target('pid'))
+    ? [{ flag: NAMESPACES.pid.flag, path: target('pid'), proc: 'pid_for_children' }]
+    : [];
+  const stdioSlots = (req.stdio ?? [null, null, null]).map((fd, i) => (fd === null ? null : `stdio${i}`)) as [string | null, string | null, string | null];
+  const plan = planJoin({
+    namespaces: types,
+    process: req.process,
+    capLastCap: req.capLastCap,
+    stdio: req.stdioFacts,
+    stdioSlots,
+    seccomp: req.seccomp,
+    home: req.home,
+    mode: req.mode,
+  });
+  const fds: Record<string, number> = {};
+  const opened: number[] = [];
+  try {
+    for (const t of types) {
+      const fd = fs.openSync(target(t), 'r');
+      opened.push(fd);
+      fds[`ns:${t}`] = fd;
+    }
+    (req.stdio ?? []).forEach((fd, i) => {
+      if (fd !== null) fds[`stdio${i}`] = fd;
+    });
+    if (plan.lookup.candidates.length === 0) throw new ContainerError(`exec: "${plan.lookup.name}": executable file not found in $PATH`);
+    const child = launch({ program: plan.program, fds, cloneFlags: 0, threadJoins: pidJoin });
+    try {
+      const res = child.monitor.run({
+        onCheckpoint: () => {
+          if (req.cgroups) joinCgroups(req.cgroups, child.pid);
+        },
+        alive: () => isAlive(child.pid),
+      });
+      if (res.kind === 'failed') throw new ContainerError(res.failure.message);
+      // EOF: the process executed, or it died; exec records tell which attempt failed and why
+      const execFails = child.monitor.records.filter((r) => r.kind === RECORD.EXEC);
+      if (execFails.length === plan.lookup.candidates.length) {
+        const last = execFails[execFails.length - 1];
+        throw new ContainerError(`exec ${plan.lookup.name}: ${describeErrno(last.errno)}`);
+      }
+      return child.pid;
+    } catch (e) {
+      killPid(child.pid, 9);
+      waitChild(child.pid);
+      throw e;
+    } finally {
+      child.close();
+    }
+  } finally {
+    for (const fd of opened) fs.closeSync(fd);
+  }
+}
+
+function nsId(p: string): string {
+  try {
+    return fs.readlinkSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/** Wait for a child we started, up to timeoutMs (0: no limit); kill it when the time is up. */
+export function waitWithTimeout(pid: number, timeoutMs: number): WaitResult & { timedOut?: boolean } {
+  const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
+    const r = waitChild(pid, true);
+    if (r) return r;
+    if (Date.now() > deadline) {
+      killPid(pid, 9);
+      return { ...(waitChild(pid) ?? { pid }), timedOut: true };
+    }
+    Atomics.wait(sleeper, 0, 0, delay);
+  }
+}

@@ -1,0 +1,170 @@
+// kill, delete, state and list: the verbs that only look at the state directory and the kernel.
+// They must stay cheap (no koffi, no validators): they run on every container stop.
+
+import { cgroupPids, removeCgroupDirs } from '../linux/cgroups';
+import { SIGNALS, SIGRTMIN, SIGRTMAX } from '../linux/constants';
+import { isAlive } from '../linux/proc';
+import { status, type ContainerRecord, type StateStore, type Status } from '../state/store';
+import { withLock } from '../state/lock';
+import type { Spec } from '../spec/types';
+import { ContainerError, notExist } from './errors';
+import { ociState } from './oci-state';
+import { runRuntimeHooks } from './hooks';
+
+/** KILL, SIGKILL, 9, RTMIN+3 → signal number; runc's error for anything else. */
+export function parseSignal(s: string): number {
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n < 1 || n > SIGRTMAX) throw new ContainerError(`unknown signal "${s}"`);
+    return n;
+  }
+  const name = s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`;
+  if (SIGNALS[name] !== undefined) return SIGNALS[name];
+  const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name) ?? /^SIGRTMAX-(\d+)$/.exec(name);
+  if (rt) {
+    const n = name.startsWith('SIGRTMAX') ? SIGRTMAX - Number(rt[1]) : SIGRTMIN + Number(rt[1] ?? 0);
+    if (n >= SIGRTMIN && n <= SIGRTMAX) return n;
+  }
+  throw new ContainerError(`unknown signal "${s}"`);
+}
+
+function readRecord(store: StateStore, id: string): ContainerRecord {
+  const rec = store.tryRead(id);
+  if (!rec) throw notExist(id);
+  return rec;
+}
+
+function signalPid(pid: number, sig: number): void {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new ContainerError('no such process');
+    throw new ContainerError(`kill ${pid}: ${(e as NodeJS.ErrnoException).code}`);
+  }
+}
+
+export async function killContainer(store: StateStore, id: string, signal: string, all: boolean): Promise<void> {
+  const sig = parseSignal(signal);
+  const rec = readRecord(store, id);
+  const st = status(store, rec);
+  if (st !== 'created' && st !== 'running' && st !== 'paused') throw new ContainerError('container not running');
+  if (all) {
+    for (const pid of cgroupPids(rec.cgroups.dirs)) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* exited meanwhile */
+      }
+    }
+    if (st === 'paused' && sig === 9) thaw(rec);
+    return;
+  }
+  signalPid(rec.pid, sig);
+}
+
+function thaw(rec: ContainerRecord): void {
+  const fs = require('node:fs') as typeof import('node:fs');
+  for (const d of rec.cgroups.dirs) if (d.includes('/freezer/')) fs.writeFileSync(`${d}/freezer.state`, 'THAWED');
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** SIGKILL the init and everything left in the container's cgroup, and wait until they are gone. */
+function killEverything(rec: ContainerRecord): void {
+  thawIfFrozen(rec);
+  for (let round = 0; round < 400; round++) {
+    const pids = cgroupPids(rec.cgroups.dirs);
+    if (rec.pid > 0 && isAlive(rec.pid, rec.pidStartTime)) pids.push(rec.pid);
+    if (rec.creating && isAlive(rec.creating.pid, rec.creating.startTime)) pids.push(rec.creating.pid);
+    const live = pids.filter((p) => isAlive(p));
+    if (live.length === 0) return;
+    for (const p of live) {
+      try {
+        process.kill(p, 9);
+      } catch {
+        /* gone */
+      }
+    }
+    sleep(Math.min(1 + round, 10));
+  }
+  throw new ContainerError(`processes of container ${rec.id} survive SIGKILL`);
+}
+
+function thawIfFrozen(rec: ContainerRecord): void {
+  try {
+    thaw(rec);
+  } catch {
+    /* no freezer */
+  }
+}
+
+export async function deleteContainer(store: StateStore, id: string, force: boolean, warn: (m: string) => void): Promise<void> {
+  await withLock(store.root, id, () => {
+    const rec = store.tryRead(id);
+    if (!rec) {
+      // a create that died before writing its state can leave an empty directory behind
+      if (store.exists(id)) {
+        store.remove(id);
+        return;
+      }
+      if (force) return;
+      throw notExist(id);
+    }
+    const st: Status = status(store, rec);
+    if (st !== 'stopped' && !force) throw new ContainerError(`cannot delete container ${id} that is not stopped: ${st}`);
+    killEverything(rec);
+    destroy(store, rec, warn);
+  });
+}
+
+/** Remove what create made: cgroups (those it created), the state directory; then poststop hooks. */
+export function destroy(store: StateStore, rec: ContainerRecord, warn: (m: string) => void): void {
+  let spec: Spec | undefined;
+  try {
+    spec = store.readSpec<Spec>(rec.id);
+  } catch {
+    /* a create that died early */
+  }
+  const leaf = new Set(rec.cgroups.dirs);
+  const failed = removeCgroupDirs(rec.cgroups.created).filter((f) => leaf.has(f.slice(0, f.lastIndexOf(':'))));
+  if (failed.length) warn(`could not remove cgroups: ${failed.join(', ')}`);
+  store.remove(rec.id);
+  // the spec: poststop failures are warnings; the container is gone either way
+  try {
+    runRuntimeHooks('poststop', spec?.hooks?.poststop, ociState(rec, 'stopped'));
+  } catch (e) {
+    warn((e as Error).message);
+  }
+}
+
+/** The state as `tsrunc state` prints it: the runtime-spec state plus runc's rootfs/created/owner. */
+export function stateOf(store: StateStore, rec: ContainerRecord): Record<string, unknown> {
+  const st = status(store, rec);
+  const out: Record<string, unknown> = {
+    ociVersion: rec.ociVersion,
+    id: rec.id,
+    pid: st === 'stopped' ? 0 : rec.pid,
+    status: st === 'creating' ? 'creating' : st,
+    bundle: rec.bundle,
+    rootfs: rec.rootfs,
+    created: rec.created,
+    owner: rec.owner,
+  };
+  if (rec.annotations && Object.keys(rec.annotations).length) out.annotations = rec.annotations;
+  return out;
+}
+
+export function containerState(store: StateStore, id: string): Record<string, unknown> {
+  return stateOf(store, readRecord(store, id));
+}
+
+export function listContainers(store: StateStore): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const id of store.list()) {
+    const rec = store.tryRead(id);
+    if (rec) out.push(stateOf(store, rec));
+  }
+  return out;
+}

@@ -1,0 +1,112 @@
+// start: release the init waiting on the exec FIFO, and report how its exec went.
+//
+// The init's remaining records (seccomp, exec attempts) arrive through the FIFO; EOF means the
+// FIFO closed, which happens on a successful execve (it is close-on-exec) or when the init died.
+
+import * as fs from 'node:fs';
+import { describeErrno } from '../linux/errno';
+import { isAlive } from '../linux/proc';
+import { Monitor } from '../spawn/monitor';
+import { RECORD, type Step } from '../spawn/program';
+import type { StepInfo } from '../spawn/chain';
+import { status, type ContainerRecord, type StateStore } from '../state/store';
+import { withLock } from '../state/lock';
+import type { Spec } from '../spec/types';
+import { ContainerError, notExist } from './errors';
+import { ociState } from './oci-state';
+import { runContainerHooks, runRuntimeHooks } from './hooks';
+import { spawnJoined, waitWithTimeout } from './join';
+import { getFdFlags, getFlFlags } from '../linux/libc';
+
+export interface StartOptions {
+  store: StateStore;
+  id: string;
+  warn?: (msg: string) => void;
+}
+
+const O_RDONLY = 0;
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
+
+export async function startContainer(opts: StartOptions): Promise<ContainerRecord> {
+  return withLock(opts.store.root, opts.id, () => startLocked(opts));
+}
+
+export function startLocked(opts: StartOptions): ContainerRecord {
+  const { store, id } = opts;
+  const rec = store.tryRead(id);
+  if (!rec) throw notExist(id);
+  const st = status(store, rec);
+  if (st === 'stopped') throw new ContainerError('cannot start a container that has stopped');
+  if (st === 'running' || st === 'paused') throw new ContainerError('cannot start an already running container');
+  if (st !== 'created') throw new ContainerError(`cannot start a container in the ${st} state`);
+  const spec = store.readSpec<Spec>(id);
+
+  if (spec.hooks?.startContainer?.length) {
+    try {
+      runStartContainerHooks(spec, rec);
+    } catch (e) {
+      // the spec: a failing startContainer hook stops the container
+      try {
+        process.kill(rec.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      throw e;
+    }
+  }
+
+  let fd: number;
+  try {
+    fd = fs.openSync(store.fifoPath(id), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  } catch (e) {
+    throw new ContainerError(`open exec fifo: ${(e as NodeJS.ErrnoException).code}`);
+  }
+  try {
+    const steps: StepInfo[] = [];
+    for (const s of rec.startSteps ?? []) steps[s.index] = { ...s, op: s.op as Step['op'] };
+    const monitor = new Monitor(steps, fd, null);
+    monitor.resumeAfter(rec.startFrom ?? -1);
+    const res = monitor.run({ alive: () => isAlive(rec.pid, rec.pidStartTime), timeoutMs: 60000, onWarning: opts.warn });
+    if (res.kind === 'failed') throw new ContainerError(`unable to start container process: ${res.failure.message}`);
+    const execFails = monitor.records.filter((r) => r.kind === RECORD.EXEC);
+    if (execFails.length > 0 && execFails.length >= (rec.execAttempts ?? 1)) {
+      const errno = execFails.some((r) => r.errno === 13) ? 13 : execFails[execFails.length - 1].errno;
+      throw new ContainerError(`unable to start container process: exec: "${spec.process?.args?.[0]}": ${describeErrno(errno)}`);
+    }
+    if (monitor.records.length === 0 && !isAlive(rec.pid, rec.pidStartTime)) {
+      throw new ContainerError('unable to start container process: the container init died before start');
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.unlinkSync(store.fifoPath(id));
+  } catch {
+    /* already removed */
+  }
+  // the spec: a failing poststart hook is logged as a warning, and the lifecycle goes on
+  try {
+    runRuntimeHooks('poststart', spec.hooks?.poststart, ociState(rec, 'running'));
+  } catch (e) {
+    opts.warn?.((e as Error).message);
+  }
+  return rec;
+}
+
+function runStartContainerHooks(spec: Spec, rec: ContainerRecord): void {
+  const capLastCap = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+  const stdioFacts = [0, 1, 2].map((fd) => ({ cloexec: (getFdFlags(fd) & 1) !== 0, fl: getFlFlags(fd) })) as [never, never, never];
+  runContainerHooks('startContainer', spec.hooks?.startContainer, ociState(rec, 'created'), (hook, stdin, out, timeoutMs) => {
+    const pid = spawnJoined({
+      initPid: rec.pid,
+      namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type),
+      process: { args: hook.args ?? [hook.path], env: hook.env ?? [], cwd: '/', user: { uid: 0, gid: 0 } },
+      mode: 'hook',
+      stdio: [stdin, out, out],
+      stdioFacts,
+      capLastCap,
+    });
+    return waitWithTimeout(pid, timeoutMs);
+  });
+}

@@ -1,0 +1,179 @@
+// The only module that talks to koffi. Two kinds of libc access live here:
+//  - `libc()`: koffi-bound functions the runtime (Node, the parent) calls itself;
+//  - `symbol(name)`: raw addresses of libc functions and variables that the container's init
+//    chain runs in the child. The child never goes through koffi: it only executes libc code.
+// Loading koffi costs ~10 ms, so nothing here is touched until a verb really needs the kernel.
+
+import type * as Koffi from 'koffi';
+import { describeErrno } from './errno';
+
+type Fn = (...args: any[]) => any; // koffi functions are dynamically typed
+
+export interface Libc {
+  koffi: typeof Koffi;
+  dlsym: Fn;
+  errnoLocation: () => bigint;
+  getcontext: Fn;
+  makecontext: Fn;
+  clone: Fn;
+  waitpid: Fn;
+  pthreadSigmask: Fn;
+  socketpair: Fn;
+  pipe2: Fn;
+  close: Fn;
+  mmap: Fn;
+  munmap: Fn;
+  mprotect: Fn;
+  poll: Fn;
+  kill: Fn;
+  setns: Fn;
+  unshare: Fn;
+  fcntl: Fn;
+  prctl: Fn;
+  syscall: Fn;
+  read: Fn;
+  write: Fn;
+  getpid: Fn;
+  mkfifo: Fn;
+}
+
+let cached: Libc | undefined;
+
+export function libc(): Libc {
+  if (cached) return cached;
+  const koffi = require('koffi') as typeof Koffi;
+  const lib = koffi.load('libc.so.6');
+  cached = {
+    koffi,
+    dlsym: lib.func('void *dlsym(void *handle, const char *name)'),
+    errnoLocation: lib.func('void *__errno_location()'),
+    getcontext: lib.func('int getcontext(void *ucp)'),
+    // makecontext is variadic; every argument is passed as int64_t: glibc reads greg_t (64-bit)
+    makecontext: lib.func('void makecontext(void *ucp, void *fn, int argc, ...)'),
+    clone: lib.func('int clone(void *fn, void *stack, int flags, void *arg)'),
+    waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
+    pthreadSigmask: lib.func('int pthread_sigmask(int how, void *set, void *oldset)'),
+    socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)'),
+    pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
+    close: lib.func('int close(int fd)'),
+    mmap: lib.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)'),
+    munmap: lib.func('int munmap(void *addr, size_t len)'),
+    mprotect: lib.func('int mprotect(void *addr, size_t len, int prot)'),
+    poll: lib.func('int poll(void *fds, uint64_t nfds, int timeout)'),
+    kill: lib.func('int kill(int pid, int sig)'),
+    setns: lib.func('int setns(int fd, int nstype)'),
+    unshare: lib.func('int unshare(int flags)'),
+    fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
+    prctl: lib.func('int prctl(int option, ...)'),
+    syscall: lib.func('long syscall(long nr, ...)'),
+    read: lib.func('long read(int fd, void *buf, size_t count)'),
+    write: lib.func('long write(int fd, const void *buf, size_t count)'),
+    getpid: lib.func('int getpid()'),
+    mkfifo: lib.func('int mkfifo(const char *path, uint32_t mode)'),
+  };
+  return cached;
+}
+
+const symbols = new Map<string, bigint>();
+
+/** Address of a libc symbol, for the child's chain. dlsym resolves IFUNCs (memcpy...) to the chosen variant. */
+export function symbol(name: string): bigint {
+  let addr = symbols.get(name);
+  if (addr === undefined) {
+    const a = libc().dlsym(null, name) as bigint | null;
+    if (!a) throw new Error(`dlsym(${name}): symbol not found in libc`);
+    addr = BigInt(a);
+    symbols.set(name, addr);
+  }
+  return addr;
+}
+
+export function lastErrno(): number {
+  return libc().koffi.errno();
+}
+
+/** Error for a failed libc call made by the runtime itself: `socketpair: EMFILE (too many open files)`. */
+export function sysError(what: string, errno = lastErrno()): Error & { errno: number } {
+  return Object.assign(new Error(`${what}: ${describeErrno(errno)}`), { errno });
+}
+
+// --- small wrappers used by several layers -------------------------------------------------
+
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_SEQPACKET = 5;
+const SOCK_CLOEXEC = 0o2000000;
+const O_CLOEXEC = 0o2000000;
+
+export function socketPair(kind: 'stream' | 'seqpacket' = 'stream'): [number, number] {
+  const sv = [0, 0];
+  const type = (kind === 'stream' ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC;
+  if (libc().socketpair(AF_UNIX, type, 0, sv) !== 0) throw sysError('socketpair');
+  return [sv[0], sv[1]];
+}
+
+export function pipe(flags = O_CLOEXEC): [number, number] {
+  const fds = [0, 0];
+  if (libc().pipe2(fds, flags) !== 0) throw sysError('pipe2');
+  return [fds[0], fds[1]];
+}
+
+export function closeFd(fd: number): void {
+  libc().close(fd);
+}
+
+export function getFdFlags(fd: number): number {
+  return libc().fcntl(fd, 1 /* F_GETFD */, 'int', 0);
+}
+
+export function getFlFlags(fd: number): number {
+  return libc().fcntl(fd, 3 /* F_GETFL */, 'int', 0);
+}
+
+export function setFlFlags(fd: number, flags: number): void {
+  if (libc().fcntl(fd, 4 /* F_SETFL */, 'int', flags) < 0) throw sysError(`fcntl(${fd}, F_SETFL)`);
+}
+
+export function setns(fd: number, nstype: number, what: string): void {
+  if (libc().setns(fd, nstype) !== 0) throw sysError(`setns ${what}`);
+}
+
+export function unshare(flags: number, what: string): void {
+  if (libc().unshare(flags) !== 0) throw sysError(`unshare ${what}`);
+}
+
+/** kill(2); returns the errno (0 on success) so callers can map ESRCH to runc's messages. */
+export function killPid(pid: number, signal: number): number {
+  return libc().kill(pid, signal) === 0 ? 0 : lastErrno();
+}
+
+export interface WaitResult {
+  pid: number;
+  exitCode?: number;
+  signal?: number;
+}
+
+const WNOHANG = 1;
+const WALL = 0x40000000;
+
+/** waitpid(2) for a child; null when nothing has changed yet (noHang) or there is no such child. */
+export function waitChild(pid: number, noHang = false): WaitResult | null {
+  const status = [0];
+  const r = libc().waitpid(pid, status, (noHang ? WNOHANG : 0) | WALL);
+  if (r <= 0) return null;
+  const s = status[0];
+  if ((s & 0x7f) === 0) return { pid: r, exitCode: (s >> 8) & 0xff };
+  if ((s & 0xff) === 0x7f) return null; // stopped, not exited
+  return { pid: r, signal: s & 0x7f };
+}
+
+/** prctl(PR_SET_CHILD_SUBREAPER / PR_SET_DUMPABLE / ...) with integer arguments. */
+export function prctl(option: number, arg2: number): void {
+  if (libc().prctl(option, 'unsigned long', arg2, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) !== 0) {
+    throw sysError(`prctl(${option})`);
+  }
+}
+
+export function mkfifo(path: string, mode: number): void {
+  if (libc().mkfifo(path, mode) !== 0) throw sysError(`mkfifo ${path}`);
+}

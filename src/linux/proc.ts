@@ -1,0 +1,87 @@
+// Reading /proc without libc: process liveness and identity, mount tables.
+
+import * as fs from 'node:fs';
+
+export interface ProcStat {
+  pid: number;
+  /** R, S, D, Z, T, X, ... */
+  state: string;
+  ppid: number;
+  /** start time in clock ticks since boot (field 22): with the pid, identifies a process */
+  startTime: string;
+}
+
+/** /proc/PID/stat, or null when there is no such process. */
+export function procStat(pid: number): ProcStat | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // the command name (field 2) may contain spaces and parentheses: split after the last ')'
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { pid, state: rest[0], ppid: Number(rest[1]), startTime: rest[19] };
+}
+
+/** The process exists, is not a zombie, and is the one that started at `startTime`. */
+export function isAlive(pid: number, startTime?: string): boolean {
+  if (!pid || pid <= 0) return false;
+  const st = procStat(pid);
+  if (!st || st.state === 'Z' || st.state === 'X') return false;
+  return startTime === undefined || st.startTime === startTime;
+}
+
+export interface MountInfo {
+  id: number;
+  parent: number;
+  root: string;
+  mountpoint: string;
+  options: string;
+  optional: string[];
+  fstype: string;
+  source: string;
+  superOptions: string;
+}
+
+/** mountinfo escapes space, tab, newline and backslash as \ooo */
+function unescape(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+export function parseMountinfo(text: string): MountInfo[] {
+  const out: MountInfo[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const f = line.split(' ');
+    const sep = f.indexOf('-', 6);
+    if (sep < 0) continue;
+    out.push({
+      id: Number(f[0]),
+      parent: Number(f[1]),
+      root: unescape(f[3]),
+      mountpoint: unescape(f[4]),
+      options: f[5],
+      optional: f.slice(6, sep),
+      fstype: f[sep + 1],
+      source: unescape(f[sep + 2]),
+      superOptions: f[sep + 3] ?? '',
+    });
+  }
+  return out;
+}
+
+export function readMountinfo(pid: number | 'self' = 'self'): MountInfo[] {
+  return parseMountinfo(fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8'));
+}
+
+/** The mount that contains `path` (an absolute, symlink-free path): the last-mounted longest prefix. */
+export function mountContaining(mounts: MountInfo[], path: string): MountInfo | undefined {
+  let best: MountInfo | undefined;
+  for (const m of mounts) {
+    const mp = m.mountpoint;
+    const inside = path === mp || mp === '/' || path.startsWith(mp + '/');
+    if (inside && (!best || mp.length >= best.mountpoint.length)) best = m;
+  }
+  return best;
+}

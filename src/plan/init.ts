@@ -1,0 +1,531 @@
+// The container's init, planned from its config: namespaces, the rootfs and its mounts, /dev,
+// pivot_root, masked and read-only paths, hostname, sysctls, rlimits, then the process setup
+// (process.ts), a wait for `start` on the exec FIFO, and the exec.
+//
+// Phases, as the child runs them:
+//   A. (engine) fd normalisation → checkpoint "mapping": the parent writes uid/gid maps, joins
+//      the cgroups and sets oom_score_adj while the child waits;
+//   B. become root of the user namespace, mounts (every target resolved inside the rootfs with
+//      openat2(RESOLVE_IN_ROOT) and mounted through /proc/self/fd, so a symlink in the rootfs can
+//      never send a mount to the host), /dev → checkpoint "hooks" (prestart, createRuntime,
+//      createContainer) → pivot_root, masks, read-only paths, hostname, sysctls, rlimits, process
+//      setup → checkpoint "ready": create records the state and exits;
+//   C. open the exec FIFO (blocks until `start` opens it for reading); records now go into the
+//      FIFO, which `start` reads until EOF (the FIFO is close-on-exec: EOF means execve worked).
+
+import { CLONE, MS, MNT_DETACH, NAMESPACES, O, PR, RESOLVE, RLIMITS, S_IF, AT_EMPTY_PATH, AT_RECURSIVE, CLOSE_RANGE_CLOEXEC } from '../linux/constants';
+import type { Hooks, LinuxDevice, Mount, NamespaceType, Spec } from '../spec/types';
+import type { Program } from '../spawn/program';
+import { ProgramBuilder, makedev, mountAttr, openHow, rlimit } from './builder';
+import { pathPrefixes, type FactQueries, type HostFacts, type PathKind } from './facts';
+import { LOCKED_FLAGS, parseMountOptions } from './mount-options';
+import { planExec, planProcessSetup, type CompiledFilter, type LookupPlan } from './process';
+
+export interface InitPlanInput {
+  spec: Spec;
+  /** absolute host path of the rootfs */
+  rootfs: string;
+  facts: HostFacts;
+  noPivot?: boolean;
+  seccomp?: CompiledFilter | null;
+}
+
+export interface InitPlan {
+  program: Program;
+  /** flags for clone() */
+  cloneFlags: number;
+  /** a new user namespace is created: the parent writes the id maps at "mapping" */
+  newUserns: boolean;
+  /** namespaces joined by path by the child: slot → path (the caller opens them, passes the fds) */
+  childJoins: Record<string, string>;
+  /** namespaces joined by path by the parent's thread around clone(), so the child starts in them */
+  parentJoins: Partial<Record<NamespaceType, string>>;
+  /** a new time namespace: the parent unshares it before clone and writes the offsets */
+  newTimens: boolean;
+  lookup: LookupPlan;
+  /** checkpoint names the program stops at, in order */
+  checkpoints: string[];
+  warnings: string[];
+  /** things worth knowing that are not problems (shown with --debug and by explain) */
+  notes: string[];
+}
+
+const DEFAULT_DEVICES: Array<{ path: string; major: number; minor: number }> = [
+  { path: '/dev/null', major: 1, minor: 3 },
+  { path: '/dev/zero', major: 1, minor: 5 },
+  { path: '/dev/full', major: 1, minor: 7 },
+  { path: '/dev/random', major: 1, minor: 8 },
+  { path: '/dev/urandom', major: 1, minor: 9 },
+  { path: '/dev/tty', major: 5, minor: 0 },
+];
+
+const DEV_SYMLINKS: Array<[string, string]> = [
+  ['/proc/self/fd', '/dev/fd'],
+  ['/proc/self/fd/0', '/dev/stdin'],
+  ['/proc/self/fd/1', '/dev/stdout'],
+  ['/proc/self/fd/2', '/dev/stderr'],
+];
+
+const ROOTFS_FD = 3;
+const TARGET_OPEN = O.PATH | O.CLOEXEC;
+const RESOLVE_SAFE = RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS;
+
+/** The mount-related host facts this spec needs. */
+export function initFactQueries(spec: Spec): FactQueries {
+  const rootfsPaths = new Set<string>();
+  const hostPaths = new Set<string>();
+  const bindSources = new Set<string>();
+  for (const m of spec.mounts ?? []) {
+    for (const p of pathPrefixes(m.destination)) rootfsPaths.add(p);
+    if (isBindMount(m) && m.source) bindSources.add(m.source);
+  }
+  for (const d of [...DEFAULT_DEVICES.map((d) => d.path), ...(spec.linux?.devices ?? []).map((d) => d.path)]) {
+    for (const p of pathPrefixes(d)) rootfsPaths.add(p);
+  }
+  for (const p of [...(spec.linux?.maskedPaths ?? []), ...(spec.linux?.readonlyPaths ?? [])]) {
+    if (p.startsWith('/proc/') || p.startsWith('/sys/')) hostPaths.add(p);
+    else rootfsPaths.add(p);
+  }
+  for (const p of pathPrefixes(spec.process?.cwd ?? '/')) rootfsPaths.add(p);
+  return { rootfsPaths: [...rootfsPaths], hostPaths: [...hostPaths], bindSources: [...bindSources] };
+}
+
+export function isBindMount(m: Mount): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+function clean(p: string): string {
+  const parts: string[] = [];
+  for (const s of p.split('/')) {
+    if (!s || s === '.') continue;
+    if (s === '..') parts.pop();
+    else parts.push(s);
+  }
+  return '/' + parts.join('/');
+}
+
+/** container path → path relative to the rootfs fd ("." for the root) */
+function rel(p: string): string {
+  const c = clean(p);
+  return c === '/' ? '.' : c.slice(1);
+}
+
+export function planInit(input: InitPlanInput): InitPlan {
+  const { spec, facts } = input;
+  const linux = spec.linux ?? {};
+  const process = spec.process;
+  if (!process) throw new Error('config.json has no process: nothing to run');
+  const b = new ProgramBuilder();
+  const warnings: string[] = [];
+  const checkpoints: string[] = [];
+
+  // ---- namespaces ----------------------------------------------------------------------
+  const nss = linux.namespaces ?? [];
+  const has = (t: NamespaceType) => nss.some((n) => n.type === t);
+  const joinedUser = nss.find((n) => n.type === 'user' && n.path);
+  const newUserns = nss.some((n) => n.type === 'user' && !n.path);
+  const userns = newUserns || !!joinedUser;
+  const mountNs = nss.find((n) => n.type === 'mount');
+  if (!mountNs) throw new Error('linux.namespaces: tsrunc needs a mount namespace to set up the rootfs');
+  if (mountNs.path) throw new Error('linux.namespaces: joining a mount namespace by path is not supported');
+  let cloneFlags = 0;
+  let unshareFlags = 0;
+  const childJoins: Record<string, string> = {};
+  const parentJoins: Partial<Record<NamespaceType, string>> = {};
+  let newTimens = false;
+  let newCgroupns = false;
+  for (const ns of nss) {
+    const flag = NAMESPACES[ns.type].flag;
+    if (ns.type === 'time') {
+      if (ns.path) childJoins[`ns:time`] = ns.path; // setns(time) needs a single-threaded caller: the child
+      else newTimens = true; // unshare(CLONE_NEWTIME) affects children only: the parent does it
+      continue;
+    }
+    if (ns.path) {
+      // user and mount can only be joined by a single-threaded process (the child); the others
+      // are joined by the parent's thread around clone() when the child makes a new user
+      // namespace (from inside it, it would lack the privileges over them)
+      if (joinedUser || ns.type === 'user') childJoins[`ns:${ns.type}`] = ns.path;
+      else parentJoins[ns.type] = ns.path;
+      continue;
+    }
+    // a new cgroup namespace must be made after the parent put us into our cgroups, or its root
+    // would be the runtime's cgroup: unshared right after the "mapping" checkpoint
+    if (ns.type === 'cgroup') newCgroupns = true;
+    else if (joinedUser && ns.type !== 'pid') unshareFlags |= flag;
+    else cloneFlags |= flag;
+  }
+  if (joinedUser && has('pid') && !nss.find((n) => n.type === 'pid')?.path) {
+    throw new Error('linux.namespaces: a new pid namespace together with a user namespace joined by path is not supported');
+  }
+  if (joinedUser && parentJoins.pid === undefined && childJoins['ns:pid']) {
+    // pid namespaces are entered at clone: the parent's thread always joins them
+    parentJoins.pid = childJoins['ns:pid'];
+    delete childJoins['ns:pid'];
+  }
+
+  b.channel(b.keepFd('sync'), 'checkpoints on the sync socket');
+  b.records(b.keepFd('records'), 'step records on the records pipe');
+  b.keepFd('fifo');
+  for (const slot of Object.keys(childJoins)) b.keepFd(slot);
+  b.timestamp('child started');
+  b.call('prctl', [PR.SET_NAME, { str: 'tsrunc:[init]' }, 0, 0, 0], 'name the process tsrunc:[init] (ps shows it while it waits)', 'none');
+
+  // join (user first: it grants the rights over the others), then create what is new
+  const joinOrder: NamespaceType[] = ['user', 'mount', 'network', 'uts', 'ipc', 'cgroup', 'pid', 'time'];
+  for (const t of joinOrder) {
+    const slot = `ns:${t}`;
+    if (childJoins[slot]) b.call('setns', [{ slot }, NAMESPACES[t].flag], `join ${t} namespace ${childJoins[slot]}`);
+  }
+  if (unshareFlags) b.call('unshare', [unshareFlags], `unshare new namespaces inside the joined user namespace`);
+
+  b.checkpoint('mapping');
+  checkpoints.push('mapping');
+  b.timestamp('mapped');
+  if (newCgroupns) b.call('unshare', [CLONE.NEWCGROUP], 'unshare a new cgroup namespace (rooted at the container\'s cgroup)');
+
+  if (userns) {
+    // after uid_map is written our uid (host root) is unmapped here: become the namespace's root
+    b.syscall('setresgid', [0, 0, 0], 'become root of the user namespace (gid)');
+    b.syscall('setresuid', [0, 0, 0], 'become root of the user namespace (uid)');
+  }
+  b.call('umask', [0], 'umask 0 while creating files and devices', 'none');
+
+  // ---- rootfs and mounts ---------------------------------------------------------------------
+  // rslave first, so that nothing done here propagates to the host (and nothing is shared, which
+  // pivot_root refuses); linux.rootfsPropagation is applied to the new / after pivot_root
+  b.call('mount', [0, { str: '/' }, 0, MS.SLAVE | MS.REC, 0], 'make / rslave so nothing propagates to the host');
+  b.call('mount', [{ str: input.rootfs }, { str: input.rootfs }, 0, MS.BIND | MS.REC, 0], `bind the rootfs ${input.rootfs} on itself`);
+  const rootFd = b.allocFd();
+  if (rootFd !== ROOTFS_FD) throw new Error('planner: unexpected fd layout');
+  b.call('open', [{ str: input.rootfs }, O.PATH | O.DIRECTORY | O.CLOEXEC, 0], `open the rootfs (fd ${rootFd})`);
+
+  const rootProp = propagationFlags(linux.rootfsPropagation);
+  const mp = new MountPlanner(b, facts, userns);
+  for (const m of spec.mounts ?? []) mp.mount(m);
+  if (!mp.devIsBind()) mp.setupDev(linux.devices ?? [], userns);
+  else for (const d of linux.devices ?? []) mp.device(d, userns);
+  mp.ensureDir(process.cwd);
+  b.timestamp('mounts done');
+
+  const hooks: Hooks = spec.hooks ?? {};
+  if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) + (hooks.createContainer?.length ?? 0) > 0) {
+    b.checkpoint('hooks');
+    checkpoints.push('hooks');
+  }
+
+  // ---- pivot_root --------------------------------------------------------------------------
+  b.call('fchdir', [rootFd], 'chdir into the rootfs');
+  b.close(rootFd, 'close the rootfs fd');
+  if (input.noPivot) {
+    b.call('mount', [{ str: input.rootfs }, { str: '/' }, 0, MS.MOVE, 0], 'move the rootfs onto / (--no-pivot)');
+    b.call('chroot', [{ str: '.' }], 'chroot .');
+  } else {
+    b.syscall('pivot_root', [{ str: '.' }, { str: '.' }], 'pivot_root(".", ".")');
+    // the old root is stacked on "." now: detach it, without letting the unmount propagate
+    b.call('mount', [0, { str: '.' }, 0, MS.SLAVE | MS.REC, 0], 'make the old root rslave');
+    b.call('umount2', [{ str: '.' }, MNT_DETACH], 'unmount the old root');
+  }
+  b.call('chdir', [{ str: '/' }], 'chdir /');
+  if (spec.root?.readonly) {
+    const locked = userns ? facts.rootfsMount.flags & LOCKED_FLAGS : 0;
+    b.call('mount', [0, { str: '/' }, 0, MS.BIND | MS.REMOUNT | MS.RDONLY | locked, 0], 'remount / read-only');
+  }
+  if (rootProp) b.call('mount', [0, { str: '/' }, 0, rootProp, 0], `make / ${linux.rootfsPropagation}`);
+
+
+  // ---- uts, sysctl, rlimits, personality ------------------------------------------------------
+  if (spec.hostname !== undefined && has('uts')) b.call('sethostname', [{ str: spec.hostname }, Buffer.byteLength(spec.hostname)], `sethostname ${spec.hostname}`);
+  if (spec.domainname !== undefined && has('uts')) b.call('setdomainname', [{ str: spec.domainname }, Buffer.byteLength(spec.domainname)], `setdomainname ${spec.domainname}`);
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    const file = `/proc/sys/${key.replace(/\./g, '/')}`;
+    const fd = b.allocFd();
+    b.call('open', [{ str: file }, O.WRONLY | O.CLOEXEC | O.NOFOLLOW, 0], `open ${file} (sysctl ${key})`);
+    b.call('write', [fd, { str: value }, Buffer.byteLength(value)], `sysctl ${key}=${value}`);
+    b.close(fd);
+  }
+  // as runc: sysctls first (they write /proc/sys), then read-only paths, then masks
+  for (const p of linux.readonlyPaths ?? []) mp.readonly(clean(p));
+  for (const p of linux.maskedPaths ?? []) mp.mask(clean(p));
+  for (const r of process.rlimits ?? []) {
+    const res = RLIMITS[r.type];
+    if (res === undefined) throw new Error(`process.rlimits: unknown type ${r.type}`);
+    b.call('setrlimit', [res, rlimit(r.soft, r.hard)], `setrlimit ${r.type} soft ${r.soft} hard ${r.hard}`);
+  }
+  if (linux.personality) {
+    const domain = linux.personality.domain === 'LINUX32' ? 0x0008 : 0;
+    b.syscall('personality', [domain], `personality ${linux.personality.domain}`, 'none');
+  }
+
+  // ---- the process ------------------------------------------------------------------------
+  const setup = {
+    process,
+    capLastCap: facts.capLastCap,
+    stdio: facts.stdio,
+    seccomp: input.seccomp ?? null,
+    home: facts.home,
+    apparmorProfile: process.apparmorProfile,
+    setgroupsAllowed: true,
+  };
+  const { lookup, seccompInstalled, notes } = planProcessSetup(b, setup, { seccompLate: true });
+  b.timestamp('ready');
+  b.checkpoint('ready');
+  checkpoints.push('ready');
+
+  // ---- phase C: wait for start ------------------------------------------------------------
+  b.records(null, 'the records pipe is done');
+  b.channel(null, 'the sync socket is done');
+  b.call('close', [{ slot: 'sync' }], 'close the sync socket', 'trip');
+  b.call('close', [{ slot: 'records' }], 'close the records pipe', 'trip');
+  b.call('close_range', [3, 0xffffffff, CLOSE_RANGE_CLOEXEC], 'mark every fd above 2 close-on-exec', 'trip');
+  const fifoFd = b.allocFd();
+  b.call('open', [{ fdPath: 'fifo' }, O.WRONLY | O.CLOEXEC, 0], `open the exec FIFO (fd ${fifoFd}): blocks until start`, 'trip');
+  b.records(fifoFd, 'records now go to start through the exec FIFO');
+  b.timestamp('started');
+  planExec(b, setup, lookup, !seccompInstalled);
+
+  return {
+    program: b.build(),
+    cloneFlags,
+    newUserns,
+    childJoins,
+    parentJoins,
+    newTimens,
+    lookup,
+    checkpoints,
+    warnings,
+    notes,
+  };
+}
+
+function propagationFlags(p?: string): number {
+  switch (p) {
+    case undefined:
+    case '':
+      return 0;
+    case 'shared':
+      return MS.SHARED | MS.REC;
+    case 'slave':
+      return MS.SLAVE | MS.REC;
+    case 'private':
+      return MS.PRIVATE | MS.REC;
+    case 'unbindable':
+      return MS.UNBINDABLE | MS.REC;
+    default:
+      throw new Error(`linux.rootfsPropagation: unknown value ${p}`);
+  }
+}
+
+/**
+ * Plans the mounts. Paths the parent saw in the rootfs (facts) are trusted to exist only when no
+ * earlier mount covers them; below a mount the chain made, everything is created by the chain.
+ */
+class MountPlanner {
+  /** destinations mounted so far, in order */
+  private readonly mounted: Array<{ dest: string; flags: number; bind: boolean }> = [];
+
+  constructor(
+    private readonly b: ProgramBuilder,
+    private readonly facts: HostFacts,
+    private readonly userns: boolean,
+  ) {}
+
+  devIsBind(): boolean {
+    return this.mounted.some((m) => m.dest === '/dev' && m.bind);
+  }
+
+  private covered(p: string): boolean {
+    return this.mounted.some((m) => p !== m.dest && (m.dest === '/' || p.startsWith(m.dest + '/')));
+  }
+
+  private kind(p: string): PathKind {
+    if (this.covered(p)) return 'missing';
+    return this.facts.rootfsPaths[p] ?? 'missing';
+  }
+
+  /** Create the directory (and its parents) inside the rootfs, never leaving it. */
+  ensureDir(path: string): void {
+    for (const prefix of pathPrefixes(clean(path))) this.ensureEntry(prefix, 'dir');
+  }
+
+  private ensureEntry(p: string, want: 'dir' | 'file'): void {
+    const k = this.kind(p);
+    if (k === 'dir' && want === 'dir') return;
+    if (k === 'file' && want === 'file') return;
+    const parent = p.slice(0, p.lastIndexOf('/')) || '/';
+    const name = p.slice(p.lastIndexOf('/') + 1);
+    let dirFd = ROOTFS_FD;
+    if (parent !== '/') {
+      dirFd = this.b.allocFd();
+      this.b.syscall('openat2', [ROOTFS_FD, { str: rel(parent) }, openHow(O.PATH | O.DIRECTORY | O.CLOEXEC, 0, RESOLVE_SAFE), 24], `resolve ${parent} inside the rootfs (fd ${dirFd})`);
+    }
+    // EEXIST is fine (a symlink there stays a symlink and is resolved inside the rootfs later)
+    if (want === 'dir') this.b.call('mkdirat', [dirFd, { str: name }, 0o755], `mkdir ${p}`, 'ignore');
+    else this.b.call('mknodat', [dirFd, { str: name }, S_IF.REG | 0o644, 0], `create file ${p}`, 'ignore');
+    if (dirFd !== ROOTFS_FD) this.b.close(dirFd);
+  }
+
+  /** Open a mount target inside the rootfs: returns the fd (its /proc/self/fd path is the target). */
+  private openTarget(dest: string): number {
+    const fd = this.b.allocFd();
+    this.b.syscall('openat2', [ROOTFS_FD, { str: rel(dest) }, openHow(TARGET_OPEN, 0, RESOLVE_SAFE), 24], `resolve ${dest} inside the rootfs (fd ${fd})`);
+    return fd;
+  }
+
+  mount(m: Mount): void {
+    const dest = clean(m.destination);
+    const opts = parseMountOptions(m.options);
+    if (opts.tmpcopyup) throw new Error(`mount ${dest}: the tmpcopyup option is not supported yet`);
+    if (opts.idmap || m.uidMappings || m.gidMappings) throw new Error(`mount ${dest}: idmapped mounts are not supported yet`);
+    const bind = isBindMount(m);
+    if (m.type === 'cgroup' || m.type === 'cgroup2') {
+      this.cgroupMount(dest, m, opts.flags);
+      return;
+    }
+    let srcKind: PathKind = 'dir';
+    if (bind) {
+      const src = this.facts.bindSources[m.source ?? ''];
+      if (!src || src.kind === 'missing') throw new Error(`mount ${dest}: bind source ${m.source} does not exist`);
+      srcKind = src.kind === 'dir' ? 'dir' : 'file';
+    }
+    // parents are directories; the target itself matches the source (file binds need a file)
+    const prefixes = pathPrefixes(dest);
+    for (const p of prefixes.slice(0, -1)) this.ensureEntry(p, 'dir');
+    if (dest !== '/') this.ensureEntry(dest, srcKind === 'dir' ? 'dir' : 'file');
+
+    const fd = this.openTarget(dest);
+    const target = { str: `/proc/self/fd/${fd}` };
+    const what = `${dest}${m.source ? ` from ${m.source}` : ''}`;
+    const flagsNoProp = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+    let lockedFlags = 0;
+    if (bind) {
+      this.b.call('mount', [{ str: m.source ?? '' }, target, 0, MS.BIND | (opts.flags & MS.REC), 0], `bind mount ${what}`);
+      // in a user namespace a bind mount inherits the source mount's locked flags: keep them
+      // unless the options clear them (which then fails, as it must)
+      if (this.userns) lockedFlags = (this.facts.bindSources[m.source ?? '']?.mountFlags ?? 0) & LOCKED_FLAGS & ~opts.cleared;
+    } else {
+      const type = m.type ?? 'none';
+      const data = opts.data ? { str: opts.data } : 0;
+      this.b.call('mount', [{ str: m.source ?? type }, target, { str: type }, flagsNoProp, data], `mount ${type} on ${dest}${opts.data ? ` (${opts.data})` : ''}`);
+    }
+    this.b.close(fd);
+    this.mounted.push({ dest, flags: opts.flags, bind });
+
+    const needsRemount = bind && (flagsNoProp | lockedFlags) !== 0;
+    if (needsRemount || opts.propagation.length || opts.hasRecursive) {
+      // reopen: the fd opened before mounting names the covered directory, not the new mount
+      const top = this.openTarget(dest);
+      const topPath = { str: `/proc/self/fd/${top}` };
+      if (needsRemount) {
+        this.b.call('mount', [0, topPath, 0, MS.BIND | MS.REMOUNT | flagsNoProp | lockedFlags, 0], `remount ${dest} (${(m.options ?? []).join(',')})`);
+      }
+      for (const prop of opts.propagation) this.b.call('mount', [0, topPath, 0, prop, 0], `set propagation of ${dest}`);
+      if (opts.hasRecursive) {
+        this.b.syscall('mount_setattr', [top, { str: '' }, AT_EMPTY_PATH | AT_RECURSIVE, mountAttr(opts.attrSet, opts.attrClear), 32], `set recursive attributes of ${dest}`);
+      }
+      this.b.close(top);
+    }
+  }
+
+  /**
+   * cgroup v1 (and hybrid) as runc shows it: a tmpfs at the destination and one directory per
+   * hierarchy holding the container's own cgroup (bind mounted from the host), read-only if asked.
+   */
+  private cgroupMount(dest: string, m: Mount, flags: number): void {
+    const base = flags & (MS.NOSUID | MS.NODEV | MS.NOEXEC);
+    for (const p of pathPrefixes(dest)) this.ensureEntry(p, 'dir');
+    const fd = this.openTarget(dest);
+    this.b.call('mount', [{ str: 'tmpfs' }, { str: `/proc/self/fd/${fd}` }, { str: 'tmpfs' }, base, { str: 'mode=755' }], `mount tmpfs on ${dest} for the cgroup hierarchies`);
+    this.b.close(fd);
+    this.mounted.push({ dest, flags, bind: false });
+    for (const cg of this.facts.cgroupMounts) {
+      const sub = `${dest}/${cg.name}`;
+      this.ensureEntry(sub, 'dir');
+      const t = this.openTarget(sub);
+      const tp = { str: `/proc/self/fd/${t}` };
+      this.b.call('mount', [{ str: cg.hostPath }, tp, 0, MS.BIND | MS.REC, 0], `bind the container's ${cg.name} cgroup on ${sub}`);
+      this.b.close(t);
+      const top = this.openTarget(sub);
+      this.b.call('mount', [0, { str: `/proc/self/fd/${top}` }, 0, MS.BIND | MS.REMOUNT | (flags & (MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC)), 0], `remount ${sub} (${(m.options ?? []).join(',')})`);
+      this.b.close(top);
+      this.mounted.push({ dest: sub, flags, bind: true });
+    }
+    if (flags & MS.RDONLY) {
+      const top = this.openTarget(dest);
+      this.b.call('mount', [0, { str: `/proc/self/fd/${top}` }, 0, MS.REMOUNT | MS.RDONLY | base, 0], `remount ${dest} read-only`);
+      this.b.close(top);
+    }
+  }
+
+  /** /dev as runc makes it: default devices, linux.devices, the standard symlinks, ptmx. */
+  setupDev(devices: LinuxDevice[], userns: boolean): void {
+    this.ensureDir('/dev');
+    for (const d of DEFAULT_DEVICES) this.device({ path: d.path, type: 'c', major: d.major, minor: d.minor, fileMode: 0o666, uid: 0, gid: 0 }, userns);
+    for (const d of devices) this.device(d, userns);
+    const devFd = this.b.allocFd();
+    this.b.syscall('openat2', [ROOTFS_FD, { str: 'dev' }, openHow(O.PATH | O.DIRECTORY | O.CLOEXEC, 0, RESOLVE_SAFE), 24], `resolve /dev inside the rootfs (fd ${devFd})`);
+    const links = [...DEV_SYMLINKS];
+    if (this.facts.hasKcore) links.push(['/proc/kcore', '/dev/core']);
+    for (const [target, link] of links) {
+      this.b.call('symlinkat', [{ str: target }, devFd, { str: link.slice(5) }], `symlink ${link} -> ${target}`, 'ignore');
+    }
+    // /dev/ptmx must be the devpts instance's: replace whatever is there by a symlink
+    this.b.call('unlinkat', [devFd, { str: 'ptmx' }, 0], 'remove /dev/ptmx', 'ignore');
+    this.b.call('symlinkat', [{ str: 'pts/ptmx' }, devFd, { str: 'ptmx' }], 'symlink /dev/ptmx -> pts/ptmx');
+    this.b.close(devFd);
+  }
+
+  /** One device node: mknod, or (in a user namespace, where mknod is refused) a bind of the host's. */
+  device(d: LinuxDevice, userns: boolean): void {
+    const path = clean(d.path);
+    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+    this.ensureDir(parent);
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    const dirFd = this.b.allocFd();
+    this.b.syscall('openat2', [ROOTFS_FD, { str: rel(parent) }, openHow(O.PATH | O.DIRECTORY | O.CLOEXEC, 0, RESOLVE_SAFE), 24], `resolve ${parent} inside the rootfs (fd ${dirFd})`);
+    if (userns) {
+      this.b.call('mknodat', [dirFd, { str: name }, S_IF.REG | 0o644, 0], `create ${path} to bind the host device on`, 'ignore');
+      this.b.close(dirFd);
+      const t = this.openTarget(path);
+      this.b.call('mount', [{ str: path }, { str: `/proc/self/fd/${t}` }, 0, MS.BIND, 0], `bind the host's ${path}`);
+      this.b.close(t);
+      return;
+    }
+    const typeBits = d.type === 'b' ? S_IF.BLK : d.type === 'p' ? S_IF.FIFO : S_IF.CHR;
+    const mode = (d.fileMode ?? 0o666) & 0o7777;
+    // an existing node is replaced, so that it is exactly what the config asks for
+    this.b.call('unlinkat', [dirFd, { str: name }, 0], `remove an existing ${path}`, 'ignore');
+    this.b.call('mknodat', [dirFd, { str: name }, typeBits | mode, makedev(d.major ?? 0, d.minor ?? 0)], `mknod ${path} ${d.type} ${d.major ?? 0}:${d.minor ?? 0}`);
+    this.b.call('fchownat', [dirFd, { str: name }, d.uid ?? 0, d.gid ?? 0, 0x100 /* AT_SYMLINK_NOFOLLOW */], `chown ${path} ${d.uid ?? 0}:${d.gid ?? 0}`);
+    this.b.close(dirFd);
+  }
+
+  private enclosingFlags(p: string): number {
+    let best: { dest: string; flags: number } | undefined;
+    for (const m of this.mounted) if ((p === m.dest || p.startsWith(m.dest + '/')) && (!best || m.dest.length > best.dest.length)) best = m;
+    return best ? best.flags : 0;
+  }
+
+  private runtimeKind(p: string): PathKind {
+    if (p.startsWith('/proc/') || p.startsWith('/sys/')) return this.facts.hostPaths[p] ?? 'missing';
+    return this.facts.rootfsPaths[p] ?? 'missing';
+  }
+
+  /** maskedPaths (after pivot_root): a read-only tmpfs over directories, /dev/null over files. */
+  mask(p: string): void {
+    const k = this.runtimeKind(p);
+    if (k === 'missing') return;
+    if (k === 'dir') this.b.call('mount', [{ str: 'tmpfs' }, { str: p }, { str: 'tmpfs' }, MS.RDONLY, 0], `mask ${p} (read-only tmpfs)`);
+    else this.b.call('mount', [{ str: '/dev/null' }, { str: p }, 0, MS.BIND, 0], `mask ${p} (/dev/null)`);
+  }
+
+  /** readonlyPaths (after pivot_root): bind on itself, remount read-only keeping locked flags. */
+  readonly(p: string): void {
+    if (this.runtimeKind(p) === 'missing') return;
+    const locked = this.enclosingFlags(p) & (MS.NOSUID | MS.NODEV | MS.NOEXEC);
+    this.b.call('mount', [{ str: p }, { str: p }, 0, MS.BIND | MS.REC, 0], `bind ${p} on itself`);
+    this.b.call('mount', [0, { str: p }, 0, MS.BIND | MS.REMOUNT | MS.RDONLY | MS.REC | locked, 0], `remount ${p} read-only`);
+  }
+}
+
+export { CLONE };

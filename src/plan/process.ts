@@ -1,0 +1,174 @@
+// The part of a plan that turns a prepared child into the container's process: signal dispositions,
+// seccomp, capabilities, user and groups, umask, cwd, no_new_privs, the executable lookup and
+// stdio. Shared by the container's init (create) and by processes that join it (exec, hooks).
+// The order follows runc's finalizeNamespace: bounding set, then user, then capset and ambient.
+
+import { CAPABILITIES, F, O, PR, LINUX_CAPABILITY_VERSION_3, SECCOMP_SET_MODE_FILTER, SIGKILL, SIGSTOP } from '../linux/constants';
+import type { Process } from '../spec/types';
+import { ProgramBuilder, u32Array } from './builder';
+import type { StdioFact } from './facts';
+
+export interface CompiledFilter {
+  program: Uint8Array;
+  flags: number;
+  instructions: number;
+}
+
+export interface ProcessSetupInput {
+  process: Process;
+  capLastCap: number;
+  stdio: [StdioFact, StdioFact, StdioFact];
+  seccomp?: CompiledFilter | null;
+  /** home directory to set as HOME when the env has none (runc does this) */
+  home?: string;
+  /** AppArmor profile to switch to at exec (the caller checks that the host has AppArmor) */
+  apparmorProfile?: string;
+  /** setgroups(2) is allowed in the process's user namespace */
+  setgroupsAllowed: boolean;
+}
+
+export interface LookupPlan {
+  /** program name as given (args[0]) */
+  name: string;
+  /** absolute (or cwd-relative) paths tried in order; each has an access() step tagged lookup:i */
+  candidates: string[];
+  /** true when args[0] contains a slash: no PATH search */
+  direct: boolean;
+}
+
+const X_OK = 1;
+
+export function capabilityNumber(name: string): number {
+  const i = (CAPABILITIES as readonly string[]).indexOf(name);
+  if (i < 0) throw new Error(`unknown capability ${name}`);
+  return i;
+}
+
+/** The environment the program gets: process.env, plus HOME when missing (as runc). */
+export function processEnv(process: Process, home?: string): string[] {
+  const env = [...(process.env ?? [])];
+  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${home ?? '/'}`);
+  return env;
+}
+
+/** Where execve will look for args[0]: Go's exec.LookPath rules, with the container's PATH. */
+export function lookupPlan(process: Process): LookupPlan {
+  const name = process.args?.[0] ?? '';
+  if (name.includes('/')) return { name, candidates: [name], direct: true };
+  let pathVar = '';
+  for (const e of process.env ?? []) if (e.startsWith('PATH=')) pathVar = e.slice(5);
+  const candidates = pathVar === '' ? [] : pathVar.split(':').map((dir) => (dir === '' ? '.' : dir).replace(/\/+$/, '') + '/' + name);
+  return { name, candidates, direct: false };
+}
+
+/** Signal dispositions: reset everything (Node ignores SIGPIPE/SIGXFSZ and handles others). */
+export function planSignalReset(b: ProgramBuilder): void {
+  // raw rt_sigaction with a zeroed struct kernel_sigaction (SIG_DFL): glibc's sigaction() refuses
+  // 32 and 33, which Node may have touched; signals stay blocked until the exec context
+  const dfl = { bytes: new Uint8Array(32), label: 'sigaction{SIG_DFL}' };
+  const sigs: number[] = [];
+  for (let s = 1; s <= 64; s++) if (s !== SIGKILL && s !== SIGSTOP) sigs.push(s);
+  sigs.forEach((s, i) => b.syscall('rt_sigaction', [s, dfl, 0, 8], `reset signal ${s} to SIG_DFL`, i === sigs.length - 1 ? 'full' : 'none'));
+}
+
+export function planSeccomp(b: ProgramBuilder, filter: CompiledFilter, when: string): void {
+  b.syscall('seccomp', [SECCOMP_SET_MODE_FILTER, filter.flags, { fprog: filter.program }], `install seccomp filter (${filter.instructions} instructions, ${when})`);
+}
+
+/**
+ * Everything from the signal reset to the lookup, before the process waits for `start`
+ * (init) or right before its exec (exec, hooks). Returns the lookup to interpret later.
+ */
+export function planProcessSetup(b: ProgramBuilder, input: ProcessSetupInput, opts: { seccompLate: boolean }): { lookup: LookupPlan; seccompInstalled: boolean; notes: string[] } {
+  const p = input.process;
+  const notes: string[] = [];
+  planSignalReset(b);
+
+  // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it before capabilities go
+  let seccompInstalled = false;
+  if (input.seccomp && !p.noNewPrivileges) {
+    planSeccomp(b, input.seccomp, 'before dropping capabilities: no no_new_privs');
+    seccompInstalled = true;
+  }
+
+  const caps = p.capabilities;
+  const set = (names?: string[]) => new Set((names ?? []).map(capabilityNumber).filter((c) => c <= input.capLastCap));
+  if (caps) {
+    const bounding = set(caps.bounding);
+    const drops: number[] = [];
+    for (let c = 0; c <= input.capLastCap; c++) if (!bounding.has(c)) drops.push(c);
+    drops.forEach((c, i) =>
+      b.call('prctl', [PR.CAPBSET_DROP, c, 0, 0, 0], `drop ${CAPABILITIES[c] ?? c} from the bounding set`, i === drops.length - 1 ? 'full' : 'none'),
+    );
+  }
+
+  const { uid, gid } = p.user;
+  const gids = p.user.additionalGids ?? [];
+  const switching = uid !== 0 || gid !== 0;
+  // raw syscalls: glibc's wrappers broadcast to all threads of the (copied) Node process
+  if (switching) b.call('prctl', [PR.SET_KEEPCAPS, 1, 0, 0, 0], 'keep capabilities across the uid change');
+  if (input.setgroupsAllowed) b.syscall('setgroups', [gids.length, u32Array(gids)], `setgroups [${gids.join(', ')}]`);
+  b.syscall('setresgid', [gid, gid, gid], `setresgid ${gid}`);
+  b.syscall('setresuid', [uid, uid, uid], `setresuid ${uid}`);
+  if (switching) b.call('prctl', [PR.SET_KEEPCAPS, 0, 0, 0, 0], 'stop keeping capabilities');
+
+  if (caps) {
+    const eff = set(caps.effective);
+    const perm = set(caps.permitted);
+    const inh = set(caps.inheritable);
+    const header = Buffer.alloc(8);
+    header.writeUInt32LE(LINUX_CAPABILITY_VERSION_3, 0);
+    const data = Buffer.alloc(24);
+    const word = (s: Set<number>, w: number) => [...s].filter((c) => c >> 5 === w).reduce((x, c) => (x | (1 << (c & 31))) >>> 0, 0);
+    for (let w = 0; w < 2; w++) {
+      data.writeUInt32LE(word(eff, w), 12 * w);
+      data.writeUInt32LE(word(perm, w), 12 * w + 4);
+      data.writeUInt32LE(word(inh, w), 12 * w + 8);
+    }
+    b.syscall('capset', [{ bytes: header, label: 'cap_header' }, { bytes: data, label: 'cap_data[2]' }], 'capset (effective, permitted, inheritable)');
+    // ambient raise needs the capability in permitted and inheritable; `runc spec` lists ambient
+    // capabilities without an inheritable set, and runc 1.1 ignores the failure: so do we (noted)
+    for (const c of set(caps.ambient)) {
+      if (inh.has(c) && perm.has(c)) b.call('prctl', [PR.CAP_AMBIENT, PR.CAP_AMBIENT_RAISE, c, 0, 0], `raise ambient ${CAPABILITIES[c]}`);
+      else notes.push(`ambient ${CAPABILITIES[c]} is not raised: it is not in both the inheritable and permitted sets`);
+    }
+  }
+
+  b.call('umask', [p.user.umask ?? 0o022], `umask ${(p.user.umask ?? 0o022).toString(8).padStart(4, '0')}`, 'none');
+  b.call('chdir', [{ str: p.cwd }], `chdir ${p.cwd}`);
+  if (p.noNewPrivileges) b.call('prctl', [PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0], 'set no_new_privs');
+  if (input.apparmorProfile) {
+    const fd = b.allocFd();
+    const cmd = `exec ${input.apparmorProfile}`;
+    b.call('open', [{ str: '/proc/self/attr/apparmor/exec' }, O.WRONLY | O.CLOEXEC, 0], `open /proc/self/attr/apparmor/exec (fd ${fd})`);
+    b.call('write', [fd, { str: cmd }, Buffer.byteLength(cmd)], `apparmor: ${cmd}`);
+    b.close(fd);
+  }
+
+  const lookup = lookupPlan(p);
+  lookup.candidates.forEach((c, i) => {
+    b.steps.push({ op: 'call', fn: 'access', args: [{ str: c }, X_OK], desc: `look for ${c}`, check: 'report', tag: `lookup:${i}` });
+  });
+
+  // stdio: Node marks fds 0-2 close-on-exec and may leave a shared pipe O_NONBLOCK
+  input.stdio.forEach((s, fd) => {
+    if (s.cloexec) b.call('fcntl', [fd, F.SETFD, 0], `clear close-on-exec on fd ${fd}`);
+    if (s.fl & O.NONBLOCK) b.call('fcntl', [fd, F.SETFL, s.fl & ~O.NONBLOCK], `clear O_NONBLOCK on fd ${fd}`);
+  });
+
+  if (input.seccomp && !seccompInstalled && !opts.seccompLate) {
+    planSeccomp(b, input.seccomp, 'no_new_privs set');
+    seccompInstalled = true;
+  }
+  return { lookup, seccompInstalled, notes };
+}
+
+/** The final steps: seccomp (if still due), one execve per lookup candidate, then _exit(127). */
+export function planExec(b: ProgramBuilder, input: ProcessSetupInput, lookup: LookupPlan, seccompDue: boolean): number {
+  if (input.seccomp && seccompDue) planSeccomp(b, input.seccomp, 'as late as possible');
+  const argv = input.process.args ?? [];
+  const envp = processEnv(input.process, input.home);
+  for (const c of lookup.candidates) b.exec(c, argv, envp, `execve ${c}`);
+  b.exit(127, 'exit 127: no candidate could be executed');
+  return lookup.candidates.length;
+}

@@ -1,0 +1,333 @@
+// The spawn engine: turns a Program into linked ucontexts and starts a child that runs them.
+//
+// Each call becomes one ucontext_t prepared in the parent with getcontext + makecontext and linked
+// to the next through uc_link. The child starts with clone(fn = setcontext, arg = &context[0]);
+// when a context's function returns, glibc's __start_context does setcontext(uc_link). No
+// JavaScript ever runs in the child — only libc code and the kernel.
+//
+// A chain has no branches, so errors are handled with two memory tricks:
+//  - tripwire: after a checked step the child copies errno's low byte into byte 6 of the next
+//    context's saved program counter. errno is zeroed first and every errno is 1..133, so a
+//    failure makes that address non-canonical: setcontext's jump faults and the child dies
+//    (SIGSEGV, forced even while blocked) before doing anything else;
+//  - go byte: a checkpoint reads one byte from the parent into that same place, preset to 0xFF:
+//    only the parent's 0x00 lets the child go on; EOF (parent died) leaves 0xFF and it faults.
+// Records {step, errno} written after steps tell the parent which step failed and why.
+//
+// Stack: all contexts share one stack ("frame ladder"). On x86_64 makecontext writes a small frame
+// (return address to __start_context, uc_link, stack arguments) at the top of the context's stack;
+// context i gets a stack ending SHARED + (i+1)*FRAME bytes above the base, so its frame sits just
+// above frame i-1 and running context i only overwrites frames already consumed.
+
+import { ARCHES, hostArch, type ArchInfo } from '../linux/arch';
+import { libc, symbol, sysError, lastErrno } from '../linux/libc';
+import { describeErrno } from '../linux/errno';
+import { Arena } from './arena';
+import { RECORD, type Arg, type Program, type Step } from './program';
+
+const SHARED_STACK = 256 << 10;
+const FRAME_SLOT = 128;
+const PAGE = 4096;
+const TRIP_BYTE = 6; // bits 48..55: zero in every user address on x86_64 and aarch64 (TBI covers only byte 7)
+const O_CLOEXEC = 0o2000000;
+const SIG_SETMASK = 2;
+const CLOCK_MONOTONIC = 1;
+const SIGCHLD = 17;
+const PIPE_CAPACITY = 65536;
+
+type Role = 'step' | 'record' | 'tripwire' | 'errno-reset' | 'go-byte' | 'exec' | 'exit' | 'timestamp' | 'setup';
+
+interface ContextSpec {
+  fn: string;
+  args: (Arg | { nextPc: true } | { recordOf: number; kind: number; withTime?: bigint })[];
+  step: number;
+  role: Role;
+  /** signals unblocked while this context runs (exec only) */
+  unblocked: boolean;
+  /** the next context's trip byte starts as 0xFF (a checkpoint's go byte) */
+  presetNext: boolean;
+}
+
+export interface StepInfo {
+  index: number;
+  desc: string;
+  op: Step['op'];
+  check?: string;
+  tag?: string;
+}
+
+export interface BuiltChain {
+  pid?: number;
+  steps: StepInfo[];
+  contexts: number;
+  arenaBytes: number;
+  /** child fd number of each kept slot */
+  childFd: Record<string, number>;
+  launch(cloneFlags: number): number;
+}
+
+/**
+ * Lay out `program` for a child whose kept fds come from `parentFds` (slot name → parent fd).
+ * Nothing runs until launch().
+ */
+export function buildChain(program: Program, parentFds: Record<string, number>, arch: ArchInfo = hostArch()): BuiltChain {
+  if (!arch.verified) throw new Error(`spawn engine: the ${arch.name} ucontext layout has not been verified yet`);
+  const lc = libc();
+  const errnoLoc = BigInt(lc.errnoLocation());
+  const keepFds = program.keep.map((slot) => {
+    const fd = parentFds[slot];
+    if (fd === undefined) throw new Error(`spawn engine: no fd given for slot "${slot}"`);
+    return fd;
+  });
+  // kept fds move to base..base+n-1; the base must be above every parent fd being moved so that a
+  // dup3 never overwrites a kept fd that has not been moved yet
+  const base = Math.max(program.keepBase, ...keepFds.map((fd) => fd + 1));
+  const childFd: Record<string, number> = {};
+  program.keep.forEach((slot, i) => (childFd[slot] = base + i));
+
+  const ctxs: ContextSpec[] = [];
+  const steps: StepInfo[] = [];
+  let recordsFd: number | null = null;
+  let channelFd: number | null = null;
+  const resolveFd = (fd: { slot: string } | number | null): number | null => {
+    if (fd === null || typeof fd === 'number') return fd;
+    const n = childFd[fd.slot];
+    if (n === undefined) throw new Error(`spawn engine: unknown fd slot "${fd.slot}"`);
+    return n;
+  };
+  const add = (c: Omit<ContextSpec, 'unblocked' | 'presetNext'> & Partial<ContextSpec>) =>
+    ctxs.push({ unblocked: false, presetNext: false, ...c });
+  const record = (step: number, kind: number, fd: number) =>
+    add({ fn: 'writev', args: [fd, { recordOf: step, kind }, 2], step, role: 'record' });
+  const tripwire = (step: number) => add({ fn: 'memcpy', args: [{ nextPc: true }, { errnoAddress: true }, 1], step, role: 'tripwire' });
+  const resetErrno = (step: number) => add({ fn: 'memset', args: [{ errnoAddress: true }, 0, 4], step, role: 'errno-reset' });
+
+  // --- engine prologue: zero errno (the child's is a copy of ours), normalise fds ---
+  const setup = (fn: string, args: Arg[], desc: string) => {
+    const index = steps.length;
+    steps.push({ index, desc, op: 'call', check: 'trip' });
+    add({ fn, args, step: index, role: 'setup' });
+    if (fn !== 'memset') tripwire(index);
+  };
+  setup('memset', [{ errnoAddress: true }, 0, 4], 'errno = 0');
+  keepFds.forEach((fd, i) => setup('dup3', [fd, base + i, O_CLOEXEC], `dup3(${fd}, ${base + i}) keep ${program.keep[i]}`));
+  setup('close_range', [3, base - 1, 0], `close_range(3, ${base - 1}): close everything inherited`);
+  setup('close_range', [base + keepFds.length, 0xffffffff, 0], `close_range(${base + keepFds.length}, ~0)`);
+
+  for (const s of program.steps) {
+    const index = steps.length;
+    steps.push({ index, desc: s.desc, op: s.op, check: 'check' in s ? s.check : undefined, tag: s.op === 'call' ? s.tag : undefined });
+    switch (s.op) {
+      case 'call':
+      case 'syscall': {
+        const args = s.op === 'syscall' ? [arch.syscalls[s.name], ...s.args] : s.args;
+        add({ fn: s.op === 'syscall' ? 'syscall' : s.fn, args, step: index, role: 'step' });
+        const wantsRecord = s.check === 'full' || s.check === 'warn' || s.check === 'report';
+        if (wantsRecord && recordsFd !== null) record(index, RECORD.STEP, recordsFd);
+        if (s.check === 'full' || s.check === 'trip') tripwire(index);
+        if (s.check === 'warn' || s.check === 'report' || s.check === 'ignore') resetErrno(index);
+        break;
+      }
+      case 'checkpoint':
+        if (channelFd === null) throw new Error(`spawn engine: checkpoint "${s.name}" without a channel`);
+        record(index, RECORD.CHECKPOINT, channelFd);
+        add({ fn: 'read', args: [channelFd, { nextPc: true }, 1], step: index, role: 'go-byte', presetNext: true });
+        break;
+      case 'records':
+        recordsFd = resolveFd(s.fd);
+        break;
+      case 'channel':
+        channelFd = resolveFd(s.fd);
+        break;
+      case 'timestamp':
+        if (recordsFd !== null) {
+          add({ fn: 'clock_gettime', args: [CLOCK_MONOTONIC, { buffer: 16 }], step: index, role: 'timestamp' });
+          add({ fn: 'writev', args: [recordsFd, { recordOf: index, kind: RECORD.TIMESTAMP }, 3], step: index, role: 'record' });
+        }
+        break;
+      case 'exec':
+        add({ fn: 'execve', args: [{ str: s.path }, { strv: s.argv }, { strv: s.envp }], step: index, role: 'exec', unblocked: true });
+        if (recordsFd !== null) record(index, RECORD.EXEC, recordsFd);
+        resetErrno(index);
+        break;
+      case 'exit':
+        add({ fn: '_exit', args: [s.code], step: index, role: 'exit' });
+        break;
+    }
+  }
+  const last = ctxs[ctxs.length - 1];
+  if (!last || last.fn !== '_exit') {
+    // falling off the chain makes __start_context call exit(), running Node's atexit code in the child
+    throw new Error('spawn engine: a program must end with an exit step');
+  }
+  checkRecordBudget(ctxs, program, childFd);
+  return materialize(ctxs, steps, childFd, errnoLoc, arch);
+}
+
+/** Records written to a pipe are read only at checkpoints: between two of them they must fit in it. */
+function checkRecordBudget(ctxs: ContextSpec[], program: Program, childFd: Record<string, number>): void {
+  const pipeFd = childFd.records;
+  if (pipeFd === undefined) return;
+  let bytes = 0;
+  for (const c of ctxs) {
+    if (c.role === 'go-byte') bytes = 0;
+    if (c.role === 'record' && c.args[0] === pipeFd) bytes += c.args[2] === 3 ? 24 : 8;
+    if (bytes > PIPE_CAPACITY) throw new Error(`spawn engine: ${bytes} bytes of records between checkpoints exceed the pipe (${program.steps.length} steps)`);
+  }
+}
+
+function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<string, number>, errnoLoc: bigint, arch: ArchInfo): BuiltChain {
+  const lc = libc();
+  const uc = arch.ucontext;
+  const n = ctxs.length;
+  // size the arena: contexts + everything the arguments need
+  let need = n * uc.slot + 4096;
+  for (const c of ctxs) for (const a of c.args) need += argBytes(a);
+  const arena = new Arena(roundUp(need, PAGE));
+  const ucBase = arena.reserve(uc.slot * n, 64);
+  const ucAddr = (i: number) => arena.addr(ucBase + i * uc.slot);
+
+  // one stack for all contexts, with a PROT_NONE guard page below it
+  const stackLen = roundUp(SHARED_STACK + n * FRAME_SLOT, PAGE);
+  const map = BigInt(lc.mmap(null, stackLen + PAGE, 3, 0x22, -1, 0n));
+  if (map === 0xffffffffffffffffn) throw sysError('mmap chain stack');
+  if (lc.mprotect(map, PAGE, 0) !== 0) throw sysError('mprotect guard page');
+  const stackBase = map + BigInt(PAGE);
+  const cloneStackTop = stackBase + BigInt(SHARED_STACK);
+
+  // template context: one getcontext, copied for every context (2x faster than one each)
+  const tmplAddr = arena.alloc(uc.slot, 64);
+  if (lc.getcontext(tmplAddr) !== 0) throw sysError('getcontext');
+  const tmpl = arena.u8.slice(arena.offsetOf(tmplAddr), arena.offsetOf(tmplAddr) + uc.size);
+
+  const dv = arena.view;
+  const records = new Map<string, bigint>();
+  const recordIov = (step: number, kind: number, withTime: boolean, tsBuf: bigint): bigint => {
+    const key = `${step}:${kind}`;
+    let iov = records.get(key);
+    if (iov === undefined) {
+      const tag = arena.alloc(4, 4);
+      arena.setU32(tag, ((kind & 0xff) << 24) | step);
+      iov = arena.alloc(48, 8);
+      arena.setU64(iov, tag);
+      arena.setU64(iov + 8n, 4n);
+      arena.setU64(iov + 16n, errnoLoc); // errno is read straight from TLS when the record is written
+      arena.setU64(iov + 24n, 4n);
+      if (withTime) {
+        arena.setU64(iov + 32n, tsBuf);
+        arena.setU64(iov + 40n, 16n);
+      }
+      records.set(key, iov);
+    }
+    return iov;
+  };
+
+  let lastBuffer = 0n;
+  for (let i = 0; i < n; i++) {
+    const c = ctxs[i];
+    const addr = ucAddr(i);
+    const o = arena.offsetOf(addr);
+    arena.u8.set(tmpl, o);
+    if (uc.fpregsPtr !== undefined && uc.fpregsMem !== undefined) dv.setBigUint64(o + uc.fpregsPtr, addr + BigInt(uc.fpregsMem), true);
+    dv.setBigUint64(o + uc.stackSp, stackBase, true);
+    dv.setUint32(o + uc.stackFlags, 0, true);
+    const top = SHARED_STACK + (arch.makecontextWritesFrame ? (i + 1) * FRAME_SLOT : 0);
+    dv.setBigUint64(o + uc.stackSize, BigInt(top), true);
+    // uc_link must be set before makecontext: glibc copies it into the new frame
+    dv.setBigUint64(o + uc.link, i + 1 < n ? ucAddr(i + 1) : 0n, true);
+    // every context runs with all signals blocked: no inherited Node handler may run in the child;
+    // exec contexts get an empty mask, which is what unblocks signals for the new program
+    dv.setBigUint64(o + uc.sigmask, c.unblocked ? 0n : 0xffffffffffffffffn, true);
+    const args: bigint[] = c.args.map((a) => {
+      if (typeof a === 'object' && 'nextPc' in a) return ucAddr(i + 1) + BigInt(uc.pc + TRIP_BYTE);
+      if (typeof a === 'object' && 'recordOf' in a) return recordIov(a.recordOf, a.kind, c.args[2] === 3, lastBuffer);
+      const v = materializeArg(arena, a, childFd, errnoLoc);
+      if (typeof a === 'object' && 'buffer' in a) lastBuffer = v;
+      return v;
+    });
+    const fnAddr = symbol(c.fn);
+    const va: unknown[] = [];
+    for (const v of args) va.push('int64_t', BigInt.asIntN(64, v));
+    lc.makecontext(addr, fnAddr, args.length, ...va);
+    // self-check of the layout assumptions: a wrong table must fail here, loudly, not in the child
+    if (dv.getBigUint64(o + uc.pc, true) !== fnAddr) throw new Error(`spawn engine: ucontext layout mismatch at context ${i} (pc)`);
+    if (args.length && dv.getBigInt64(o + uc.arg0, true) !== BigInt.asIntN(64, args[0])) {
+      throw new Error(`spawn engine: ucontext layout mismatch at context ${i} (first argument)`);
+    }
+    if (arch.makecontextWritesFrame) {
+      const sp = dv.getBigUint64(o + uc.sp, true);
+      const frameTop = stackBase + BigInt(top);
+      if (sp >= frameTop || sp < frameTop - BigInt(FRAME_SLOT) || (sp + 8n) % 16n !== 0n) {
+        throw new Error(`spawn engine: frame of context ${i} outside its ladder slot`);
+      }
+    }
+  }
+  for (let i = 0; i + 1 < n; i++) if (ctxs[i].presetNext) arena.setU8(ucAddr(i + 1) + BigInt(uc.pc + TRIP_BYTE), 0xff);
+
+  const built: BuiltChain = {
+    steps,
+    contexts: n,
+    arenaBytes: arena.used(),
+    childFd,
+    launch(cloneFlags: number): number {
+      // Block every signal in this thread around clone(): nothing may reach the child between
+      // clone() and its first setcontext (which installs the all-blocked mask), or a Node handler
+      // copied into the child would run there.
+      const all = Buffer.alloc(128, 0xff);
+      const old = Buffer.alloc(128);
+      lc.pthreadSigmask(SIG_SETMASK, all, old);
+      const pid = lc.clone(symbol('setcontext'), cloneStackTop, (cloneFlags | SIGCHLD) | 0, ucAddr(0));
+      const err = lastErrno();
+      lc.pthreadSigmask(SIG_SETMASK, old, null);
+      if (pid < 0) throw Object.assign(new Error(`clone: ${describeErrno(err)}`), { errno: err });
+      built.pid = pid;
+      return pid;
+    },
+  };
+  return built;
+}
+
+function argBytes(a: unknown): number {
+  if (typeof a !== 'object' || a === null) return 0;
+  if ('str' in a) return Buffer.byteLength((a as { str: string }).str) + 1;
+  if ('strv' in a) return (a as { strv: string[] }).strv.reduce((n, s) => n + Buffer.byteLength(s) + 9, 16);
+  if ('bytes' in a) return (a as { bytes: Uint8Array }).bytes.length + 16;
+  if ('buffer' in a) return (a as { buffer: number }).buffer + 16;
+  if ('recordOf' in a) return 64;
+  if ('fdPath' in a) return 32;
+  if ('fprog' in a) return (a as { fprog: Uint8Array }).fprog.length + 48;
+  return 0;
+}
+
+function materializeArg(arena: Arena, a: Arg, childFd: Record<string, number>, errnoLoc: bigint): bigint {
+  if (typeof a === 'number') return BigInt(a);
+  if (typeof a === 'bigint') return a;
+  if ('str' in a) return arena.cString(a.str);
+  if ('strv' in a) return arena.pointerArray(a.strv.map((s) => arena.cString(s)));
+  if ('bytes' in a) return arena.bytes(a.bytes, a.align ?? 8);
+  if ('slot' in a) {
+    const fd = childFd[a.slot];
+    if (fd === undefined) throw new Error(`spawn engine: unknown fd slot "${a.slot}"`);
+    return BigInt(fd);
+  }
+  if ('errnoAddress' in a) return errnoLoc;
+  if ('fprog' in a) {
+    const filter = arena.bytes(a.fprog, 8);
+    const prog = arena.alloc(16, 8); // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+    arena.view.setUint16(arena.offsetOf(prog), a.fprog.length / 8, true);
+    arena.setU64(prog + 8n, filter);
+    return prog;
+  }
+  if ('fdPath' in a) {
+    const fd = childFd[a.fdPath];
+    if (fd === undefined) throw new Error(`spawn engine: unknown fd slot "${a.fdPath}"`);
+    return arena.cString(`/proc/self/fd/${fd}`);
+  }
+  return arena.alloc(a.buffer, 16);
+}
+
+function roundUp(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
+
+export { ARCHES };

@@ -1,0 +1,100 @@
+// Start a program in a new child: make the sync socket and the records pipe, build the chain,
+// enter the namespaces that only the parent's thread can enter for the child (a pid namespace is
+// entered at clone, and a multithreaded process may join pid, net, ipc, uts and cgroup namespaces
+// on one thread), clone, and step back out.
+
+import * as fs from 'node:fs';
+import { libc, pipe, socketPair, closeFd, setns, setFlFlags, unshare } from '../linux/libc';
+import { buildChain, type BuiltChain } from './chain';
+import { Monitor } from './monitor';
+import type { Program } from './program';
+
+const O_NONBLOCK = 0o4000;
+const CLONE_NEWTIME = 0x80;
+
+export interface ThreadJoin {
+  /** CLONE_NEW* flag of the namespace */
+  flag: number;
+  /** file of the namespace to enter (e.g. /proc/123/ns/net) */
+  path: string;
+  /** name under /proc/thread-self/ns of the same kind, to step back out */
+  proc: string;
+}
+
+export interface LaunchRequest {
+  program: Program;
+  /** parent fds for the program's kept slots (the engine adds sync and records) */
+  fds: Record<string, number>;
+  cloneFlags: number;
+  threadJoins?: ThreadJoin[];
+  /** unshare a new time namespace for the child and write these offsets (timens_offsets lines) */
+  timeOffsets?: string;
+}
+
+export interface Launched {
+  pid: number;
+  chain: BuiltChain;
+  monitor: Monitor;
+  /** parent ends; close() releases them */
+  syncFd: number;
+  recordsFd: number;
+  close(): void;
+}
+
+export function launch(req: LaunchRequest): Launched {
+  const [syncParent, syncChild] = socketPair();
+  const [recordsRead, recordsWrite] = pipe();
+  setFlFlags(recordsRead, O_NONBLOCK); // drained without blocking (our own open file description)
+  const restore: Array<{ fd: number; flag: number }> = [];
+  let chain: BuiltChain;
+  let pid: number;
+  try {
+    chain = buildChain(req.program, { ...req.fds, sync: syncChild, records: recordsWrite });
+    for (const j of req.threadJoins ?? []) {
+      restore.push({ fd: fs.openSync(`/proc/thread-self/ns/${j.proc}`, 'r'), flag: j.flag });
+      const target = fs.openSync(j.path, 'r');
+      try {
+        setns(target, j.flag, `${j.proc} namespace ${j.path}`);
+      } finally {
+        fs.closeSync(target);
+      }
+    }
+    if (req.timeOffsets !== undefined) {
+      unshare(CLONE_NEWTIME, 'time namespace');
+      if (req.timeOffsets) fs.writeFileSync('/proc/self/timens_offsets', req.timeOffsets);
+    }
+    pid = chain.launch(req.cloneFlags);
+  } catch (e) {
+    closeFd(syncParent);
+    closeFd(recordsRead);
+    throw e;
+  } finally {
+    // our thread goes back to its own namespaces, whatever happened
+    for (const r of restore.reverse()) {
+      try {
+        setns(r.fd, r.flag, 'back to the runtime namespace');
+      } finally {
+        fs.closeSync(r.fd);
+      }
+    }
+    closeFd(syncChild);
+    closeFd(recordsWrite);
+  }
+  const monitor = new Monitor(chain.steps, syncParent, recordsRead);
+  let closed = false;
+  return {
+    pid,
+    chain,
+    monitor,
+    syncFd: syncParent,
+    recordsFd: recordsRead,
+    close() {
+      if (closed) return;
+      closed = true;
+      closeFd(syncParent);
+      closeFd(recordsRead);
+    },
+  };
+}
+
+export { libc };

@@ -1,0 +1,176 @@
+// The state directory under --root: one folder per container holding state.json (written
+// atomically: temp file + rename), the exec FIFO while the container waits for `start`, and a copy
+// of the config the later verbs need (hooks, exec defaults). Status is derived, never trusted:
+// see status().
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isAlive } from '../linux/proc';
+
+export const STATE_VERSION = 1;
+
+export interface ContainerRecord {
+  version: number;
+  id: string;
+  ociVersion: string;
+  bundle: string;
+  rootfs: string;
+  /** host pid of the container's init (0 while creating) */
+  pid: number;
+  /** its start time (/proc/PID/stat field 22): a reused pid is never mistaken for the init */
+  pidStartTime?: string;
+  /** RFC 3339 with nanoseconds, UTC */
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  /** set while `create` is running; the creator's pid and start time tell whether it still is */
+  creating?: { pid: number; startTime: string };
+  /** the container's cgroup directories, and the ones create made (delete removes only those) */
+  cgroups: { dirs: string[]; created: string[] };
+  /** the init's records after the "ready" checkpoint: start names a failing step with them */
+  startSteps?: Array<{ index: number; desc: string; op: string; check?: string; tag?: string }>;
+  /** index of the "started" step: start's records begin after it */
+  startFrom?: number;
+  /** how many exec attempts the init makes (one per PATH candidate) */
+  execAttempts?: number;
+  /** stopped: the container's init failed to exec during start (a record of why) */
+  startError?: string;
+  /** the namespaces the container uses, as config.json lists them (exec and hooks join them) */
+  namespaces?: Array<{ type: string; path?: string }>;
+}
+
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+export const DEFAULT_ROOT = '/run/tsrunc';
+
+const ID_RE = /^[\w+\-.]+$/;
+
+export function validateId(id: string): void {
+  if (!id || !ID_RE.test(id) || id === '.' || id === '..') throw new Error(`invalid container id "${id}": use letters, digits and _+-.`);
+}
+
+export class StateStore {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return path.join(this.root, id);
+  }
+
+  fifoPath(id: string): string {
+    return path.join(this.dir(id), 'exec.fifo');
+  }
+
+  specPath(id: string): string {
+    return path.join(this.dir(id), 'config.json');
+  }
+
+  exists(id: string): boolean {
+    return fs.existsSync(path.join(this.dir(id), 'state.json')) || fs.existsSync(this.dir(id));
+  }
+
+  /** Claim the id: mkdir is atomic, so of two creates of one id exactly one gets here. */
+  claim(id: string): void {
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    try {
+      fs.mkdirSync(this.dir(id), { mode: 0o711 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`container with id ${id} already exists`);
+      throw e;
+    }
+  }
+
+  read(id: string): ContainerRecord {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(this.dir(id), 'state.json'), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw Object.assign(new Error(`container ${id} does not exist`), { code: 'ENOTFOUND' });
+      }
+      throw e;
+    }
+    return JSON.parse(text) as ContainerRecord;
+  }
+
+  tryRead(id: string): ContainerRecord | null {
+    try {
+      return this.read(id);
+    } catch {
+      return null;
+    }
+  }
+
+  write(rec: ContainerRecord): void {
+    writeFileAtomic(path.join(this.dir(rec.id), 'state.json'), JSON.stringify(rec));
+  }
+
+  writeSpec(id: string, spec: unknown): void {
+    writeFileAtomic(this.specPath(id), JSON.stringify(spec));
+  }
+
+  readSpec<T>(id: string): T {
+    return JSON.parse(fs.readFileSync(this.specPath(id), 'utf8')) as T;
+  }
+
+  remove(id: string): void {
+    fs.rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  list(): string[] {
+    try {
+      return fs
+        .readdirSync(this.root, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+}
+
+/** Write via a temp file in the same directory and rename(2): readers see the old or the new file, never half of one. */
+export function writeFileAtomic(file: string, data: string, mode = 0o600): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, data, { mode });
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * The status, derived from the kernel: the init's pid must be alive and the same process (start
+ * time) — else stopped; alive with the exec FIFO still there → created (waiting for start);
+ * frozen → paused; otherwise running.
+ */
+export function status(store: StateStore, rec: ContainerRecord): Status {
+  if (rec.creating) return isAlive(rec.creating.pid, rec.creating.startTime) ? 'creating' : 'stopped';
+  if (!isAlive(rec.pid, rec.pidStartTime)) return 'stopped';
+  if (fs.existsSync(store.fifoPath(rec.id))) return 'created';
+  if (isFrozen(rec)) return 'paused';
+  return 'running';
+}
+
+function isFrozen(rec: ContainerRecord): boolean {
+  for (const d of rec.cgroups.dirs) {
+    try {
+      if (d.includes('/freezer/')) return fs.readFileSync(path.join(d, 'freezer.state'), 'utf8').trim() === 'FROZEN';
+      const ev = path.join(d, 'cgroup.events');
+      if (fs.existsSync(ev) && /^frozen 1$/m.test(fs.readFileSync(ev, 'utf8'))) return true;
+    } catch {
+      /* no freezer here */
+    }
+  }
+  return false;
+}
+
+/** RFC 3339 with nanoseconds in UTC, as Go's time.RFC3339Nano formats it (trailing zeros trimmed). */
+export function rfc3339Nano(epochNs: bigint): string {
+  const ms = Number(epochNs / 1000000n);
+  const iso = new Date(ms).toISOString(); // 2026-11-22T07:38:55.123Z
+  const frac = (epochNs % 1000000000n).toString().padStart(9, '0').replace(/0+$/, '');
+  return `${iso.slice(0, 19)}${frac ? '.' + frac : ''}Z`;
+}
+
+export function nowNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+}
