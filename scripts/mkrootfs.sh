@@ -13,7 +13,7 @@ file "$bb" 2>/dev/null | grep -q 'dynamically' && { echo "mkrootfs: $bb is not s
 if [ -d "$dir" ] && grep -q " $(readlink -f "$dir")[/ ]" /proc/self/mountinfo; then
   echo "mkrootfs: $dir has mounts under it; refusing" >&2; exit 1
 fi
-mkdir -p "$dir/bin" "$dir/etc" "$dir/proc" "$dir/sys" "$dir/dev" "$dir/tmp" "$dir/root" "$dir/home/user"
+mkdir -p "$dir/bin" "$dir/etc" "$dir/proc" "$dir/sys" "$dir/dev" "$dir/tmp" "$dir/root" "$dir/home/user" "$dir/mnt" "$dir/run" "$dir/var" "$dir/opt"
 chmod 1777 "$dir/tmp"
 cp "$bb" "$dir/bin/busybox"
 for applet in $("$dir/bin/busybox" --list); do

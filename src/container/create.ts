@@ -62,7 +62,8 @@ export function compileFilter(spec: Spec): CompiledFilter | null {
 
 /** Checks that need the host, before anything is made. */
 function checkHostSupport(spec: Spec, facts: Pick<HostFacts, 'apparmor' | 'selinux'>): void {
-  const p = spec.process!;
+  const p = spec.process;
+  if (!p) return;
   if (p.terminal) throw new ContainerError('process.terminal: terminals are not supported by tsrunc yet');
   if (p.apparmorProfile && !facts.apparmor) throw new ContainerError(`process.apparmorProfile ${p.apparmorProfile}: AppArmor is not enabled on this host`);
   if (p.selinuxLabel && !facts.selinux) throw new ContainerError(`process.selinuxLabel ${p.selinuxLabel}: SELinux is not enabled on this host`);
@@ -149,7 +150,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     if (res.kind === 'failed') throw new ContainerError(`unable to start container process: ${res.failure.message}`);
     faultInjection('ready');
     if (res.kind === 'eof') throw new ContainerError(`unable to start container process: init ${describeWait(waitChild(initPid))} before it was ready`);
-    checkLookup(plan, child);
+    if (spec.process) checkLookup(plan, child);
 
     // records after the FIFO opens are read by `start`: keep what it needs to name a failure
     const started = child.chain.steps.findIndex((s) => s.desc === 'timestamp: started');
@@ -203,7 +204,8 @@ function writeProc(file: string, data: string, what: string): void {
 
 /** At "hooks" the namespaces and mounts exist but pivot_root has not happened. */
 function atHooks(spec: Spec, rec: ContainerRecord, facts: HostFacts, pid: number): void {
-  const state = ociState({ ...rec, pid }, 'creating');
+  // runtime.md: "creating" is step 2 of the lifecycle only; these hooks (steps 3-5) see "created"
+  const state = ociState({ ...rec, pid }, 'created');
   runRuntimeHooks('prestart', spec.hooks?.prestart, state);
   runRuntimeHooks('createRuntime', spec.hooks?.createRuntime, state);
   runContainerHooks('createContainer', spec.hooks?.createContainer, state, (hook, stdin, out, timeoutMs) => {
@@ -212,6 +214,7 @@ function atHooks(spec: Spec, rec: ContainerRecord, facts: HostFacts, pid: number
       namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type),
       process: { args: hook.args ?? [hook.path], env: hook.env ?? [], cwd: '/', user: { uid: 0, gid: 0 } },
       mode: 'hook',
+      execPath: hook.path,
       stdio: [stdin, out, out],
       stdioFacts: facts.stdio,
       capLastCap: facts.capLastCap,

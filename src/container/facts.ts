@@ -54,6 +54,33 @@ export function rootfsPathKinds(rootfs: string, paths: string[]): Record<string,
   return out;
 }
 
+/**
+ * Resolve a container path inside the rootfs the way openat2(RESOLVE_IN_ROOT) does: symlinks are
+ * followed with the rootfs as /, and ".." never climbs above it. Missing components are kept.
+ */
+export function resolveInRoot(rootfs: string, p: string): string {
+  let parts = p.split('/').filter((s) => s && s !== '.');
+  const done: string[] = [];
+  for (let links = 0; parts.length > 0; ) {
+    const part = parts.shift()!;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
+    const host = path.join(rootfs, ...done, part);
+    const st = lstat(host);
+    if (st?.isSymbolicLink()) {
+      if (++links > 40) return '/' + [...done, part, ...parts].join('/'); // ELOOP: leave it to the kernel
+      const target = fs.readlinkSync(host);
+      if (target.startsWith('/')) done.length = 0;
+      parts = [...target.split('/').filter((s) => s && s !== '.'), ...parts];
+      continue;
+    }
+    done.push(part);
+  }
+  return '/' + done.join('/');
+}
+
 export function gatherFacts(spec: Spec, rootfs: string, queries: FactQueries, cgroups: ContainerCgroup[], mounts: MountInfo[] = readMountinfo()): HostFacts {
   const stdio = [0, 1, 2].map((fd) => ({ cloexec: (getFdFlags(fd) & 1) !== 0, fl: getFlFlags(fd) })) as HostFacts['stdio'];
   const hostPaths: Record<string, PathKind> = {};
@@ -72,11 +99,21 @@ export function gatherFacts(spec: Spec, rootfs: string, queries: FactQueries, cg
     bindSources[src] = { kind: st ? (st.isDirectory() ? 'dir' : 'file') : 'missing', mountFlags: flags };
   }
   const rootMount = mountContaining(mounts, rootfs);
+  const resolved: Record<string, string> = {};
+  const rootfsQueries = new Set(queries.rootfsPaths);
+  for (const p of queries.rootfsPaths) {
+    const r = resolveInRoot(rootfs, p);
+    if (r === p) continue;
+    resolved[p] = r;
+    let prefix = '';
+    for (const part of r.split('/').filter(Boolean)) rootfsQueries.add((prefix += '/' + part));
+  }
   return {
     arch: hostArch().name,
     capLastCap: Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
     stdio,
-    rootfsPaths: rootfsPathKinds(rootfs, queries.rootfsPaths),
+    rootfsPaths: rootfsPathKinds(rootfs, [...rootfsQueries]),
+    resolved,
     hostPaths,
     bindSources,
     rootfsMount: { mountpoint: rootMount?.mountpoint ?? '/', flags: mountinfoFlags(rootMount?.options ?? '') },

@@ -17,28 +17,56 @@ function describeExit(status: number | null, signal: string | null): string {
   return signal ? `killed by ${signal}` : `exit status ${status}`;
 }
 
-/** Run hooks in the runtime's namespaces, in order; the first failure throws. */
-export function runRuntimeHooks(kind: HookKind, hooks: Hook[] | undefined, state: State): void {
-  (hooks ?? []).forEach((h, i) => {
-    const input = JSON.stringify(state);
-    const res = spawnSync(h.path, (h.args ?? [h.path]).slice(1), {
-      argv0: h.args?.[0] ?? h.path,
-      env: envObject(h.env),
-      input,
-      timeout: h.timeout ? h.timeout * 1000 : undefined,
-      killSignal: 'SIGKILL',
-      maxBuffer: 1 << 20,
+/**
+ * Run hooks in the runtime's namespaces, in order. The first failure throws — except with `warn`
+ * (poststart, poststop): then every hook runs and each failure is only reported.
+ */
+export function runRuntimeHooks(kind: HookKind, hooks: Hook[] | undefined, state: State, warn?: (msg: string) => void): void {
+  if (!hooks?.length) return;
+  // the state goes in through a file, not a pipe: a hook that does not read it must not fail with EPIPE
+  withStateFile(state, (stdin) => {
+    hooks.forEach((h, i) => {
+      if (warn) {
+        try {
+          runOne(h, i);
+        } catch (e) {
+          warn((e as Error).message);
+        }
+      } else runOne(h, i);
     });
-    if (res.error && (res.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
-      throw new ContainerError(`error running ${kind} hook #${i} (${h.path}): timed out after ${h.timeout}s`);
-    }
-    if (res.error) throw new ContainerError(`error running ${kind} hook #${i} (${h.path}): ${res.error.message}`);
-    if (res.status !== 0) {
-      throw new ContainerError(
-        `error running ${kind} hook #${i} (${h.path}): ${describeExit(res.status, res.signal)}, stdout: ${res.stdout.toString().trim()}, stderr: ${res.stderr.toString().trim()}`,
-      );
+    function runOne(h: Hook, i: number): void {
+      const res = spawnSync(h.path, (h.args ?? [h.path]).slice(1), {
+        argv0: h.args?.[0] ?? h.path,
+        env: envObject(h.env),
+        stdio: [stdin, 'pipe', 'pipe'],
+        timeout: h.timeout ? h.timeout * 1000 : undefined,
+        killSignal: 'SIGKILL',
+        maxBuffer: 1 << 20,
+      });
+      if (res.error && (res.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+        throw new ContainerError(`error running ${kind} hook #${i} (${h.path}): timed out after ${h.timeout}s`);
+      }
+      if (res.error) throw new ContainerError(`error running ${kind} hook #${i} (${h.path}): ${res.error.message}`);
+      if (res.status !== 0) {
+        throw new ContainerError(
+          `error running ${kind} hook #${i} (${h.path}): ${describeExit(res.status, res.signal)}, stdout: ${res.stdout.toString().trim()}, stderr: ${res.stderr.toString().trim()}`,
+        );
+      }
     }
   });
+}
+
+function withStateFile<T>(state: State, fn: (fd: number) => T): T {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-hook-'));
+  const file = path.join(dir, 'state.json');
+  fs.writeFileSync(file, JSON.stringify(state));
+  const fd = fs.openSync(file, 'r');
+  try {
+    return fn(fd);
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function envObject(env?: string[]): Record<string, string> {

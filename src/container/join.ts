@@ -22,6 +22,8 @@ export interface JoinRequest {
   namespaces: NamespaceType[];
   process: Process;
   mode: 'container' | 'hook';
+  /** hooks: the program to execute (hook.path) */
+  execPath?: string;
   /** parent fds for the process's 0, 1, 2 (null: inherit the runtime's) */
   stdio?: [number | null, number | null, number | null];
   stdioFacts: [StdioFact, StdioFact, StdioFact];
@@ -51,6 +53,7 @@ export function spawnJoined(req: JoinRequest): number {
     seccomp: req.seccomp,
     home: req.home,
     mode: req.mode,
+    execPath: req.execPath,
   });
   const fds: Record<string, number> = {};
   const opened: number[] = [];

@@ -132,11 +132,7 @@ export function destroy(store: StateStore, rec: ContainerRecord, warn: (m: strin
   if (failed.length) warn(`could not remove cgroups: ${failed.join(', ')}`);
   store.remove(rec.id);
   // the spec: poststop failures are warnings; the container is gone either way
-  try {
-    runRuntimeHooks('poststop', spec?.hooks?.poststop, ociState(rec, 'stopped'));
-  } catch (e) {
-    warn((e as Error).message);
-  }
+  runRuntimeHooks('poststop', spec?.hooks?.poststop, ociState(rec, 'stopped'), warn);
 }
 
 /** The state as `tsrunc state` prints it: the runtime-spec state plus runc's rootfs/created/owner. */

@@ -41,6 +41,15 @@ export function startLocked(opts: StartOptions): ContainerRecord {
   if (st === 'running' || st === 'paused') throw new ContainerError('cannot start an already running container');
   if (st !== 'created') throw new ContainerError(`cannot start a container in the ${st} state`);
   const spec = store.readSpec<Spec>(id);
+  if (!spec.process) {
+    // runtime.md "start": without a process, start MUST generate an error; the init goes away
+    try {
+      process.kill(rec.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    throw new ContainerError('cannot start a container without a process: config.json has none');
+  }
 
   if (spec.hooks?.startContainer?.length) {
     try {
@@ -86,11 +95,7 @@ export function startLocked(opts: StartOptions): ContainerRecord {
     /* already removed */
   }
   // the spec: a failing poststart hook is logged as a warning, and the lifecycle goes on
-  try {
-    runRuntimeHooks('poststart', spec.hooks?.poststart, ociState(rec, 'running'));
-  } catch (e) {
-    opts.warn?.((e as Error).message);
-  }
+  runRuntimeHooks('poststart', spec.hooks?.poststart, ociState(rec, 'running'), opts.warn ?? (() => {}));
   return rec;
 }
 
@@ -103,6 +108,7 @@ function runStartContainerHooks(spec: Spec, rec: ContainerRecord): void {
       namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type),
       process: { args: hook.args ?? [hook.path], env: hook.env ?? [], cwd: '/', user: { uid: 0, gid: 0 } },
       mode: 'hook',
+      execPath: hook.path,
       stdio: [stdin, out, out],
       stdioFacts,
       capLastCap,

@@ -33,6 +33,12 @@ export interface HostFacts {
   stdio: [StdioFact, StdioFact, StdioFact];
   /** kind of container paths as they are in the rootfs before the container starts (lstat, no following) */
   rootfsPaths: Record<string, PathKind>;
+  /**
+   * Container paths with the rootfs's symlinks resolved inside the rootfs (as the kernel's
+   * RESOLVE_IN_ROOT would), so that missing targets behind a symlink are created where the
+   * symlink leads. Only a plan aid: the chain still resolves every target with openat2.
+   */
+  resolved: Record<string, string>;
   /** kind of /proc and /sys paths on the host (same kernel as the container's) */
   hostPaths: Record<string, PathKind>;
   /** bind mount sources: what they are and the flags of the host mount they live on */
@@ -67,6 +73,7 @@ export function emptyFacts(arch: ArchName): HostFacts {
       { cloexec: false, fl: 1 },
     ],
     rootfsPaths: {},
+    resolved: {},
     hostPaths: {},
     bindSources: {},
     rootfsMount: { mountpoint: '/', flags: 0 },

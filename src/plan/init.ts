@@ -13,7 +13,7 @@
 //   C. open the exec FIFO (blocks until `start` opens it for reading); records now go into the
 //      FIFO, which `start` reads until EOF (the FIFO is close-on-exec: EOF means execve worked).
 
-import { CLONE, MS, MNT_DETACH, NAMESPACES, O, PR, RESOLVE, RLIMITS, S_IF, AT_EMPTY_PATH, AT_RECURSIVE, CLOSE_RANGE_CLOEXEC } from '../linux/constants';
+import { CLONE, MS, MNT_DETACH, NAMESPACES, O, PR, RESOLVE, RLIMITS, S_IF, AT_EMPTY_PATH, AT_RECURSIVE } from '../linux/constants';
 import type { Hooks, LinuxDevice, Mount, NamespaceType, Spec } from '../spec/types';
 import type { Program } from '../spawn/program';
 import { ProgramBuilder, makedev, mountAttr, openHow, rlimit } from './builder';
@@ -114,7 +114,6 @@ export function planInit(input: InitPlanInput): InitPlan {
   const { spec, facts } = input;
   const linux = spec.linux ?? {};
   const process = spec.process;
-  if (!process) throw new Error('config.json has no process: nothing to run');
   const b = new ProgramBuilder();
   const warnings: string[] = [];
   const checkpoints: string[] = [];
@@ -125,9 +124,10 @@ export function planInit(input: InitPlanInput): InitPlan {
   const joinedUser = nss.find((n) => n.type === 'user' && n.path);
   const newUserns = nss.some((n) => n.type === 'user' && !n.path);
   const userns = newUserns || !!joinedUser;
+  // without a mount namespace of its own the container shares the runtime's filesystem view, as
+  // with runc: nothing is mounted, masked or pivoted (it would happen on the host)
   const mountNs = nss.find((n) => n.type === 'mount');
-  if (!mountNs) throw new Error('linux.namespaces: tsrunc needs a mount namespace to set up the rootfs');
-  if (mountNs.path) throw new Error('linux.namespaces: joining a mount namespace by path is not supported');
+  if (!mountNs) warnings.push('no mount namespace: the rootfs, mounts, devices, masked and read-only paths are not set up; the process sees the host\'s filesystem');
   let cloneFlags = 0;
   let unshareFlags = 0;
   const childJoins: Record<string, string> = {};
@@ -145,7 +145,8 @@ export function planInit(input: InitPlanInput): InitPlan {
       // user and mount can only be joined by a single-threaded process (the child); the others
       // are joined by the parent's thread around clone() when the child makes a new user
       // namespace (from inside it, it would lack the privileges over them)
-      if (joinedUser || ns.type === 'user') childJoins[`ns:${ns.type}`] = ns.path;
+      // (a multithreaded process may not join user or mount namespaces: the child does those)
+      if (joinedUser || ns.type === 'user' || ns.type === 'mount') childJoins[`ns:${ns.type}`] = ns.path;
       else parentJoins[ns.type] = ns.path;
       continue;
     }
@@ -191,7 +192,88 @@ export function planInit(input: InitPlanInput): InitPlan {
   }
   b.call('umask', [0], 'umask 0 while creating files and devices', 'none');
 
-  // ---- rootfs and mounts ---------------------------------------------------------------------
+  const rootProp = propagationFlags(linux.rootfsPropagation);
+  const mp = mountNs ? planRootfs(b, input, userns) : null;
+  const hooks: Hooks = spec.hooks ?? {};
+  if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) + (hooks.createContainer?.length ?? 0) > 0) {
+    b.checkpoint('hooks');
+    checkpoints.push('hooks');
+  }
+  if (mp) planPivot(b, input, userns);
+  // ---- uts, sysctl, rlimits, personality ------------------------------------------------------
+  if (spec.hostname !== undefined && has('uts')) b.call('sethostname', [{ str: spec.hostname }, Buffer.byteLength(spec.hostname)], `sethostname ${spec.hostname}`);
+  if (spec.domainname !== undefined && has('uts')) b.call('setdomainname', [{ str: spec.domainname }, Buffer.byteLength(spec.domainname)], `setdomainname ${spec.domainname}`);
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    const file = `/proc/sys/${key.replace(/\./g, '/')}`;
+    const fd = b.allocFd();
+    b.call('open', [{ str: file }, O.WRONLY | O.CLOEXEC | O.NOFOLLOW, 0], `open ${file} (sysctl ${key})`);
+    b.call('write', [fd, { str: value }, Buffer.byteLength(value)], `sysctl ${key}=${value}`);
+    b.close(fd);
+  }
+  // as runc: sysctls first (they write /proc/sys), then read-only paths, then masks
+  if (mp) {
+    for (const p of linux.readonlyPaths ?? []) mp.readonly(clean(p));
+    for (const p of linux.maskedPaths ?? []) mp.mask(clean(p));
+    // last of the mount work: an unbindable tree refuses the binds above
+    if (rootProp) b.call('mount', [0, { str: '/' }, 0, rootProp, 0], `make / ${linux.rootfsPropagation}`);
+  }
+  for (const r of process?.rlimits ?? []) {
+    const res = RLIMITS[r.type];
+    if (res === undefined) throw new Error(`process.rlimits: unknown type ${r.type}`);
+    b.call('setrlimit', [res, rlimit(r.soft, r.hard)], `setrlimit ${r.type} soft ${r.soft} hard ${r.hard}`);
+  }
+  if (linux.personality) {
+    const domain = linux.personality.domain === 'LINUX32' ? 0x0008 : 0;
+    b.syscall('personality', [domain], `personality ${linux.personality.domain}`, 'none');
+  }
+
+  // ---- the process ------------------------------------------------------------------------
+  const setup = process && {
+    process,
+    capLastCap: facts.capLastCap,
+    stdio: facts.stdio,
+    seccomp: input.seccomp ?? null,
+    home: facts.home,
+    apparmorProfile: process.apparmorProfile,
+    setgroupsAllowed: true,
+  };
+  const planned = setup ? planProcessSetup(b, setup, { seccompLate: true }) : null;
+  const lookup: LookupPlan = planned?.lookup ?? { name: '', candidates: [], direct: false };
+  b.timestamp('ready');
+  b.checkpoint('ready');
+  checkpoints.push('ready');
+
+  // ---- phase C: wait for start ------------------------------------------------------------
+  b.records(null, 'the records pipe is done');
+  b.channel(null, 'the sync socket is done');
+  b.call('close', [{ slot: 'sync' }], 'close the sync socket', 'trip');
+  b.call('close', [{ slot: 'records' }], 'close the records pipe', 'trip');
+  const fifoFd = b.allocFd();
+  b.call('open', [{ fdPath: 'fifo' }, O.WRONLY | O.CLOEXEC, 0], `open the exec FIFO (fd ${fifoFd}): blocks until start`, 'trip');
+  b.records(fifoFd, 'records now go to start through the exec FIFO');
+  b.timestamp('started');
+  if (setup && planned) planExec(b, setup, lookup, !planned.seccompInstalled);
+  else b.exit(1, 'exit 1: the config has no process to run (start reports it)');
+  const notes = planned?.notes ?? [];
+
+  return {
+    program: b.build(),
+    cloneFlags,
+    newUserns,
+    childJoins,
+    parentJoins,
+    newTimens,
+    lookup,
+    checkpoints,
+    warnings,
+    notes,
+  };
+}
+
+/** The rootfs and its mounts, before pivot_root (needs the container's own mount namespace). */
+function planRootfs(b: ProgramBuilder, input: InitPlanInput, userns: boolean): MountPlanner {
+  const { spec, facts } = input;
+  const linux = spec.linux ?? {};
   // rslave first, so that nothing done here propagates to the host (and nothing is shared, which
   // pivot_root refuses); linux.rootfsPropagation is applied to the new / after pivot_root
   b.call('mount', [0, { str: '/' }, 0, MS.SLAVE | MS.REC, 0], 'make / rslave so nothing propagates to the host');
@@ -200,23 +282,20 @@ export function planInit(input: InitPlanInput): InitPlan {
   if (rootFd !== ROOTFS_FD) throw new Error('planner: unexpected fd layout');
   b.call('open', [{ str: input.rootfs }, O.PATH | O.DIRECTORY | O.CLOEXEC, 0], `open the rootfs (fd ${rootFd})`);
 
-  const rootProp = propagationFlags(linux.rootfsPropagation);
   const mp = new MountPlanner(b, facts, userns);
   for (const m of spec.mounts ?? []) mp.mount(m);
   if (!mp.devIsBind()) mp.setupDev(linux.devices ?? [], userns);
   else for (const d of linux.devices ?? []) mp.device(d, userns);
-  mp.ensureDir(process.cwd);
+  if (spec.process) mp.ensureDir(spec.process.cwd);
   b.timestamp('mounts done');
+  return mp;
+}
 
-  const hooks: Hooks = spec.hooks ?? {};
-  if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) + (hooks.createContainer?.length ?? 0) > 0) {
-    b.checkpoint('hooks');
-    checkpoints.push('hooks');
-  }
-
-  // ---- pivot_root --------------------------------------------------------------------------
-  b.call('fchdir', [rootFd], 'chdir into the rootfs');
-  b.close(rootFd, 'close the rootfs fd');
+/** pivot_root (or MS_MOVE + chroot), then the read-only root. */
+function planPivot(b: ProgramBuilder, input: InitPlanInput, userns: boolean): void {
+  const { spec, facts } = input;
+  b.call('fchdir', [ROOTFS_FD], 'chdir into the rootfs');
+  b.close(ROOTFS_FD, 'close the rootfs fd');
   if (input.noPivot) {
     b.call('mount', [{ str: input.rootfs }, { str: '/' }, 0, MS.MOVE, 0], 'move the rootfs onto / (--no-pivot)');
     b.call('chroot', [{ str: '.' }], 'chroot .');
@@ -231,71 +310,6 @@ export function planInit(input: InitPlanInput): InitPlan {
     const locked = userns ? facts.rootfsMount.flags & LOCKED_FLAGS : 0;
     b.call('mount', [0, { str: '/' }, 0, MS.BIND | MS.REMOUNT | MS.RDONLY | locked, 0], 'remount / read-only');
   }
-  if (rootProp) b.call('mount', [0, { str: '/' }, 0, rootProp, 0], `make / ${linux.rootfsPropagation}`);
-
-
-  // ---- uts, sysctl, rlimits, personality ------------------------------------------------------
-  if (spec.hostname !== undefined && has('uts')) b.call('sethostname', [{ str: spec.hostname }, Buffer.byteLength(spec.hostname)], `sethostname ${spec.hostname}`);
-  if (spec.domainname !== undefined && has('uts')) b.call('setdomainname', [{ str: spec.domainname }, Buffer.byteLength(spec.domainname)], `setdomainname ${spec.domainname}`);
-  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    const file = `/proc/sys/${key.replace(/\./g, '/')}`;
-    const fd = b.allocFd();
-    b.call('open', [{ str: file }, O.WRONLY | O.CLOEXEC | O.NOFOLLOW, 0], `open ${file} (sysctl ${key})`);
-    b.call('write', [fd, { str: value }, Buffer.byteLength(value)], `sysctl ${key}=${value}`);
-    b.close(fd);
-  }
-  // as runc: sysctls first (they write /proc/sys), then read-only paths, then masks
-  for (const p of linux.readonlyPaths ?? []) mp.readonly(clean(p));
-  for (const p of linux.maskedPaths ?? []) mp.mask(clean(p));
-  for (const r of process.rlimits ?? []) {
-    const res = RLIMITS[r.type];
-    if (res === undefined) throw new Error(`process.rlimits: unknown type ${r.type}`);
-    b.call('setrlimit', [res, rlimit(r.soft, r.hard)], `setrlimit ${r.type} soft ${r.soft} hard ${r.hard}`);
-  }
-  if (linux.personality) {
-    const domain = linux.personality.domain === 'LINUX32' ? 0x0008 : 0;
-    b.syscall('personality', [domain], `personality ${linux.personality.domain}`, 'none');
-  }
-
-  // ---- the process ------------------------------------------------------------------------
-  const setup = {
-    process,
-    capLastCap: facts.capLastCap,
-    stdio: facts.stdio,
-    seccomp: input.seccomp ?? null,
-    home: facts.home,
-    apparmorProfile: process.apparmorProfile,
-    setgroupsAllowed: true,
-  };
-  const { lookup, seccompInstalled, notes } = planProcessSetup(b, setup, { seccompLate: true });
-  b.timestamp('ready');
-  b.checkpoint('ready');
-  checkpoints.push('ready');
-
-  // ---- phase C: wait for start ------------------------------------------------------------
-  b.records(null, 'the records pipe is done');
-  b.channel(null, 'the sync socket is done');
-  b.call('close', [{ slot: 'sync' }], 'close the sync socket', 'trip');
-  b.call('close', [{ slot: 'records' }], 'close the records pipe', 'trip');
-  b.call('close_range', [3, 0xffffffff, CLOSE_RANGE_CLOEXEC], 'mark every fd above 2 close-on-exec', 'trip');
-  const fifoFd = b.allocFd();
-  b.call('open', [{ fdPath: 'fifo' }, O.WRONLY | O.CLOEXEC, 0], `open the exec FIFO (fd ${fifoFd}): blocks until start`, 'trip');
-  b.records(fifoFd, 'records now go to start through the exec FIFO');
-  b.timestamp('started');
-  planExec(b, setup, lookup, !seccompInstalled);
-
-  return {
-    program: b.build(),
-    cloneFlags,
-    newUserns,
-    childJoins,
-    parentJoins,
-    newTimens,
-    lookup,
-    checkpoints,
-    warnings,
-    notes,
-  };
 }
 
 function propagationFlags(p?: string): number {
@@ -323,6 +337,7 @@ function propagationFlags(p?: string): number {
 class MountPlanner {
   /** destinations mounted so far, in order */
   private readonly mounted: Array<{ dest: string; flags: number; bind: boolean }> = [];
+  private readonly maskedDirs: string[] = [];
 
   constructor(
     private readonly b: ProgramBuilder,
@@ -345,7 +360,7 @@ class MountPlanner {
 
   /** Create the directory (and its parents) inside the rootfs, never leaving it. */
   ensureDir(path: string): void {
-    for (const prefix of pathPrefixes(clean(path))) this.ensureEntry(prefix, 'dir');
+    for (const prefix of pathPrefixes(this.resolve(path))) this.ensureEntry(prefix, 'dir');
   }
 
   private ensureEntry(p: string, want: 'dir' | 'file'): void {
@@ -372,8 +387,14 @@ class MountPlanner {
     return fd;
   }
 
+  /** the container path with the rootfs's symlinks resolved inside it (see HostFacts.resolved) */
+  private resolve(p: string): string {
+    const c = clean(p);
+    return this.facts.resolved[c] ?? c;
+  }
+
   mount(m: Mount): void {
-    const dest = clean(m.destination);
+    const dest = this.resolve(m.destination);
     const opts = parseMountOptions(m.options);
     if (opts.tmpcopyup) throw new Error(`mount ${dest}: the tmpcopyup option is not supported yet`);
     if (opts.idmap || m.uidMappings || m.gidMappings) throw new Error(`mount ${dest}: idmapped mounts are not supported yet`);
@@ -477,7 +498,7 @@ class MountPlanner {
 
   /** One device node: mknod, or (in a user namespace, where mknod is refused) a bind of the host's. */
   device(d: LinuxDevice, userns: boolean): void {
-    const path = clean(d.path);
+    const path = this.resolve(d.path);
     const parent = path.slice(0, path.lastIndexOf('/')) || '/';
     this.ensureDir(parent);
     const name = path.slice(path.lastIndexOf('/') + 1);
@@ -515,6 +536,9 @@ class MountPlanner {
   mask(p: string): void {
     const k = this.runtimeKind(p);
     if (k === 'missing') return;
+    // below a directory masked already, the path is gone (under an empty tmpfs): nothing to hide
+    if (this.maskedDirs.some((d) => p.startsWith(d + '/'))) return;
+    if (k === 'dir') this.maskedDirs.push(p);
     if (k === 'dir') this.b.call('mount', [{ str: 'tmpfs' }, { str: p }, { str: 'tmpfs' }, MS.RDONLY, 0], `mask ${p} (read-only tmpfs)`);
     else this.b.call('mount', [{ str: '/dev/null' }, { str: p }, 0, MS.BIND, 0], `mask ${p} (/dev/null)`);
   }

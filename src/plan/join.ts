@@ -26,6 +26,8 @@ export interface JoinPlanInput {
    * `hook`: stay the namespace's root with full capabilities, only enter and execute.
    */
   mode: 'container' | 'hook';
+  /** hooks: the program to execute (hook.path); its argv is process.args */
+  execPath?: string;
 }
 
 export interface JoinPlan {
@@ -61,7 +63,7 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
     stdio.forEach((s, fd) => {
       if (s.cloexec) b.call('fcntl', [fd, 2, 0], `clear close-on-exec on fd ${fd}`);
     });
-    const lookup = lookupPlan(input.process);
+    const lookup = input.execPath ? { name: input.execPath, candidates: [input.execPath], direct: true } : lookupPlan(input.process);
     for (const c of lookup.candidates) b.exec(c, input.process.args ?? [], processEnv(input.process), `execve ${c}`);
     b.exit(127, 'exit 127: the hook could not be executed');
     return { program: b.build(), lookup };

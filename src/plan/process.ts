@@ -3,7 +3,7 @@
 // stdio. Shared by the container's init (create) and by processes that join it (exec, hooks).
 // The order follows runc's finalizeNamespace: bounding set, then user, then capset and ambient.
 
-import { CAPABILITIES, F, O, PR, LINUX_CAPABILITY_VERSION_3, SECCOMP_SET_MODE_FILTER, SIGKILL, SIGSTOP } from '../linux/constants';
+import { CAPABILITIES, CLOSE_RANGE_CLOEXEC, F, O, PR, LINUX_CAPABILITY_VERSION_3, SECCOMP_SET_MODE_FILTER, SIGKILL, SIGSTOP } from '../linux/constants';
 import type { Process } from '../spec/types';
 import { ProgramBuilder, u32Array } from './builder';
 import type { StdioFact } from './facts';
@@ -82,6 +82,9 @@ export function planSeccomp(b: ProgramBuilder, filter: CompiledFilter, when: str
 export function planProcessSetup(b: ProgramBuilder, input: ProcessSetupInput, opts: { seccompLate: boolean }): { lookup: LookupPlan; seccompInstalled: boolean; notes: string[] } {
   const p = input.process;
   const notes: string[] = [];
+  // every fd the chain opens is close-on-exec already; this makes sure of it, before a seccomp
+  // profile (which may not know close_range) is in force
+  b.call('close_range', [3, 0xffffffff, CLOSE_RANGE_CLOEXEC], 'mark every fd above 2 close-on-exec', 'trip');
   planSignalReset(b);
 
   // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it before capabilities go

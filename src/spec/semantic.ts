@@ -15,10 +15,6 @@ export interface RuleInfo {
 }
 
 export const SEMANTIC_RULES = {
-  'process-required': {
-    severity: 'error',
-    summary: 'create/run need a process to start (the spec makes process optional, runc does not)',
-  },
   'root-required': { severity: 'error', summary: 'create/run need root.path' },
   'args-required': { severity: 'error', summary: 'process.args must have at least one entry on Linux' },
   'absolute-path': {
@@ -372,14 +368,16 @@ function checkResources(resources: LinuxResources | undefined, base: string, out
 // Entry points (each takes a document that passed its schema)
 
 export interface ConfigCheckOptions {
-  /** Checking for create/run: process (with args) and root are then required. */
+  /**
+   * Checking for create/run: root is then required. process stays optional, as the spec says: a
+   * container without one can be created, and `start` then fails (runtime.md "start").
+   */
   forCreate?: boolean;
 }
 
 export function checkConfig(spec: Spec, options: ConfigCheckOptions = {}): SpecIssue[] {
   const out = new IssueList();
   if (options.forCreate) {
-    if (spec.process === undefined) out.add('/process', 'process-required', 'is required to create a container');
     if (spec.root === undefined) out.add('/root', 'root-required', 'is required to create a container');
   }
   checkAbsolutePaths(spec, ABSOLUTE_PATH_FIELDS, out);

@@ -4,6 +4,7 @@
  * from src/linux/seccomp: names are resolved by libseccomp, the -ENOSYS stub is a port of runc's
  * generateEnosysStub, and the result is the BPF program runc would hand to seccomp(2).
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as koffi from 'koffi';
 import type { LinuxSeccomp } from '../../src/spec/types';
@@ -117,6 +118,8 @@ export interface RuncReference {
   stubInstructions: number;
   /** libseccomp's rule database as parsed from its PFC export */
   pfc: PfcFilter;
+  /** the PFC export itself */
+  pfcText: string;
 }
 
 /** Everything runc would do up to seccomp(2), or the error runc would fail with. */
@@ -171,9 +174,10 @@ export function runcReference(lib: Libseccomp, profile: LinuxSeccomp, opts: { op
     const filter = decode(lib.exportBpf(ctx));
     // the PFC is printed from the same database; optimize=2 only reshapes it into a binary tree
     lib.attrSet(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 1);
-    const pfc = parsePfc(lib.exportPfc(ctx));
+    const pfcText = lib.exportPfc(ctx);
+    const pfc = parsePfc(pfcText);
     const stub = enosysStub(lib, profile, rules.map((r) => r.name), tokens);
-    return { program: [...stub, ...filter], libseccompInstructions: filter.length, stubInstructions: stub.length, pfc };
+    return { program: [...stub, ...filter], libseccompInstructions: filter.length, stubInstructions: stub.length, pfc, pfcText };
   } finally {
     lib.release(ctx);
   }
@@ -397,4 +401,49 @@ export function pfcDecision(pfc: PfcFilter, auditArch: number, nr: number, args:
     return r === FALL ? defaultAction : r;
   }
   return undefined;
+}
+
+/**
+ * True if building the reference makes libseccomp loop forever (checked in a child process that is
+ * killed after `timeoutMs`), for profiles tsrunc refuses because libseccomp's rule tree turns cyclic.
+ */
+export function referenceHangs(profile: LinuxSeccomp, timeoutMs = 5000): boolean {
+  const json = JSON.stringify(profile, (_k, v) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v));
+  const script = `
+    const h = require(${JSON.stringify(__filename)});
+    const p = JSON.parse(process.argv[1], (_k, v) => (v && typeof v === 'object' && '$bigint' in v ? BigInt(v.$bigint) : v));
+    h.runcReference(h.loadLibseccomp(), p);`;
+  const r = spawnSync(process.execPath, ['-e', script, json], { timeout: timeoutMs, stdio: 'ignore' });
+  return r.error !== undefined && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
+}
+
+/** The PFC text of every syscall of every architecture: "arch nr" → its body lines (indentation kept). */
+export function pfcBodies(pfcText: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let arch = '';
+  let key = '';
+  let body: string[] = [];
+  const flush = () => {
+    if (key) out.set(key, body.join('\n'));
+    key = '';
+    body = [];
+  };
+  for (const line of pfcText.split('\n')) {
+    const a = /^# filter for arch (\w+) /.exec(line);
+    if (a) {
+      flush();
+      arch = a[1];
+      continue;
+    }
+    const s = /^ {2}if \(\$syscall == (\d+)\)$/.exec(line);
+    if (s) {
+      flush();
+      key = `${arch} ${s[1]}`;
+      continue;
+    }
+    if (key && line.startsWith('    ')) body.push(line);
+    else if (key && !line.trimStart().startsWith('#')) flush();
+  }
+  flush();
+  return out;
 }

@@ -2,7 +2,7 @@
 // against a temporary --root, make bundles on the shared busybox rootfs, and clean up everything
 // a test made — containers, cgroups, state — whether it passed or failed.
 
-import { spawnSync, spawn, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -29,6 +29,11 @@ export function uniqueId(prefix = 't'): string {
   return `${prefix}-${process.pid}-${++counter}`;
 }
 
+/** The top level and /etc of the shared rootfs, where stray mount targets would show. */
+function rootfsListing(): string {
+  return [...fs.readdirSync(ROOTFS).sort(), ...fs.readdirSync(path.join(ROOTFS, 'etc')).sort().map((e) => `etc/${e}`)].join(' ');
+}
+
 export function ensureRootfs(): void {
   if (fs.existsSync(path.join(ROOTFS, 'bin', 'busybox'))) return;
   const r = spawnSync(path.join(REPO, 'scripts', 'mkrootfs.sh'), [ROOTFS], { encoding: 'utf8' });
@@ -40,22 +45,41 @@ export class Runtime {
   readonly root: string;
   readonly tmp: string;
 
+  private readonly rootfsBefore: string;
+
   constructor() {
     ensureRootfs();
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-test-'));
     this.root = path.join(this.tmp, 'state');
+    this.rootfsBefore = rootfsListing();
     after(() => this.cleanup());
   }
 
+  /**
+   * Run tsrunc and collect its output. stdout and stderr are files, not pipes: a container created
+   * (or run -d) inherits them and keeps them open, as it does with containerd's pipes, and a pipe
+   * would make us wait for the container's end.
+   */
   run(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; globals?: string[] } = {}): Result {
-    const r: SpawnSyncReturns<string> = spawnSync(TSRUNC, ['--root', this.root, ...(opts.globals ?? []), ...args], {
-      encoding: 'utf8',
-      input: opts.input,
-      env: opts.env ?? process.env,
-      timeout: opts.timeoutMs ?? 30000,
-    });
-    if (r.error) throw r.error;
-    return { code: r.status ?? -1, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+    const out = path.join(this.tmp, `.out-${process.pid}-${++counter}`);
+    const err = `${out}.err`;
+    const outFd = fs.openSync(out, 'w+');
+    const errFd = fs.openSync(err, 'w+');
+    try {
+      const r = spawnSync(TSRUNC, ['--root', this.root, ...(opts.globals ?? []), ...args], {
+        input: opts.input,
+        stdio: [opts.input === undefined ? 'ignore' : 'pipe', outFd, errFd],
+        env: opts.env ?? process.env,
+        timeout: opts.timeoutMs ?? 30000,
+      });
+      if (r.error) throw r.error;
+      return { code: r.status ?? -1, signal: r.signal, stdout: fs.readFileSync(out, 'utf8'), stderr: fs.readFileSync(err, 'utf8') };
+    } finally {
+      fs.closeSync(outFd);
+      fs.closeSync(errFd);
+      fs.rmSync(out, { force: true });
+      fs.rmSync(err, { force: true });
+    }
   }
 
   /** Start a command without waiting (for foreground run tests). */
@@ -94,6 +118,9 @@ export class Runtime {
       for (const s of JSON.parse(list.stdout || '[]') as Array<{ id: string }>) this.run(['delete', '--force', s.id]);
     }
     fs.rmSync(this.tmp, { recursive: true, force: true });
+    // the busybox rootfs is shared by every test: mount targets made in it would pile up
+    const now = rootfsListing();
+    if (now !== this.rootfsBefore) throw new Error(`a test left files in the shared rootfs ${ROOTFS}:\nbefore: ${this.rootfsBefore}\nafter:  ${now}`);
   }
 }
 

@@ -174,9 +174,9 @@ describe('inside a container', { skip: skipUnlessRoot }, () => {
   });
 
   it('runs with --no-pivot', () => {
-    const b = rt.bundle((c) => (c.process.args = ['sh', '-c', 'ls / | head -3; cat /proc/self/mountinfo | head -1']));
+    const b = rt.bundle((c) => (c.process.args = ['sh', '-c', 'ls /']));
     const r = rt.run(['run', '--no-pivot', '--bundle', b, uniqueId()]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^bin\ndev\netc\n/);
+    assert.deepEqual(r.stdout.trim().split('\n'), fs.readdirSync(ROOTFS).sort(), 'the rootfs is /');
   });
 });

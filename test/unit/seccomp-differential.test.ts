@@ -17,13 +17,15 @@ import { checkSeccomp, compileSeccomp, actionToString } from '../../src/linux/se
 import { SECCOMP_ARCHS, syscallNumber } from '../../src/linux/seccomp/architectures';
 import { SYSCALL_NAMES } from '../../src/linux/seccomp/syscalls-pseudo';
 import { decode, run, validate, type BpfInsn } from '../helpers/bpf';
-import { loadLibseccomp, loadError, pfcDecision, runcReference } from '../helpers/libseccomp';
+import { loadLibseccomp, loadError, pfcBodies, pfcDecision, referenceHangs, runcReference } from '../helpers/libseccomp';
+import { buildModel } from '../../src/linux/seccomp/model';
+import type { ChainNode } from '../../src/linux/seccomp/libseccomp-db';
 
 const lib = loadLibseccomp();
 const skip = lib ? false : `libseccomp.so.2 not found (${loadError}); install it with apt-get install libseccomp2`;
 
 const SEED = process.env.TSRUNC_SECCOMP_SEED !== undefined ? Number(process.env.TSRUNC_SECCOMP_SEED) >>> 0 : 0x5ecc0;
-const RANDOM_PROFILES = Number(process.env.TSRUNC_SECCOMP_PROFILES ?? 150);
+const RANDOM_PROFILES = Number(process.env.TSRUNC_SECCOMP_PROFILES ?? 300);
 
 /** mulberry32: small, fast, good enough for test inputs */
 function prng(seed: number) {
@@ -68,6 +70,20 @@ const EXTRA_PROFILE: LinuxSeccomp = {
     { names: ['mkdir', 'unlink'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 },
   ],
 };
+
+/**
+ * Every known name, actions cycling, argument rules on every seventh name, all little-endian ABIs:
+ * a program of a few thousand instructions, so long jumps and trampolines get exercised.
+ */
+function largeProfile(r: Rng): LinuxSeccomp {
+  const actions = ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_ALLOW', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_LOG', 'SCMP_ACT_TRAP'];
+  const syscalls: SeccompSyscall[] = SYSCALL_NAMES.map((name, i) => {
+    const entry: SeccompSyscall = { names: [name], action: actions[i % actions.length], errnoRet: i % 97 };
+    if (i % 7 === 0) entry.args = [{ index: i % 6, value: Number(interestingValue(r) & 0xffffffffn), op: OPERATORS[i % OPERATORS.length] }];
+    return entry;
+  });
+  return { defaultAction: 'SCMP_ACT_ERRNO', architectures: LE_ARCHES.slice(0, 6), syscalls };
+}
 
 // ---- random profiles ----
 
@@ -187,10 +203,68 @@ function inputsFor(profile: LinuxSeccomp, r: Rng, count: number): Input[] {
   return inputs;
 }
 
+// ---- our rule database printed like libseccomp's PFC (gen_pfc.c), to compare the trees themselves ----
+
+function pfcActionText(a: number): string {
+  const t = (a & 0xffff0000) >>> 0;
+  const d = a & 0xffff;
+  if (t === 0x80000000) return 'KILL_PROCESS';
+  if (t === 0) return 'KILL';
+  if (t === 0x30000) return 'TRAP';
+  if (t === 0x50000) return `ERRNO(${d})`;
+  if (t === 0x7ff00000) return `TRACE(${d})`;
+  if (t === 0x7ffc0000) return 'LOG';
+  if (t === 0x7fff0000) return 'ALLOW';
+  return `0x${(a >>> 0).toString(16)}`;
+}
+
+function pfcChain(bits: number, node: ChainNode, lvl: number, out: string[]): void {
+  const pad = (n: number) => '  '.repeat(n);
+  let c: ChainNode | null = node;
+  while (c.lvlPrv) c = c.lvlPrv;
+  for (; c; c = c.lvlNxt) {
+    const arg = bits === 64 ? `$a${c.arg}.${c.argHigh ? 'hi32' : 'lo32'}` : `$a${c.arg}`;
+    const op = c.op === 4 ? ' == ' : c.op === 5 ? ' >= ' : c.op === 6 ? ' > ' : c.op === 7 ? ` & 0x${c.mask.toString(16).padStart(8, '0')} == ` : ' ??? ';
+    out.push(`${pad(lvl)}if (${arg}${op}${c.datum})`);
+    if (c.actTFlag) out.push(`${pad(lvl + 1)}action ${pfcActionText(c.actT)};`);
+    else if (c.nxtT) pfcChain(bits, c.nxtT, lvl + 1, out);
+    if (c.actFFlag) out.push(`${pad(lvl)}else`, `${pad(lvl + 1)}action ${pfcActionText(c.actF)};`);
+    else if (c.nxtF) {
+      out.push(`${pad(lvl)}else`);
+      pfcChain(bits, c.nxtF, lvl + 1, out);
+    }
+  }
+}
+
+/** Every syscall entry of every architecture must have exactly libseccomp's tree (as its PFC prints it). */
+function assertSameDatabase(profile: LinuxSeccomp, pfcText: string, describe: () => string): number {
+  const { model } = buildModel(profile, 'x86_64');
+  const theirs = pfcBodies(pfcText);
+  const ours = new Map<string, string>();
+  for (const group of model!.groups) {
+    for (const db of group.dbs) {
+      for (const e of db.syscalls) {
+        if (!e.valid) continue;
+        const lines: string[] = [];
+        if (e.chains) pfcChain(db.arch.bits, e.chains, 2, lines);
+        else lines.push(`    action ${pfcActionText(e.action)};`);
+        ours.set(`${db.arch.name} ${e.num}`, lines.join('\n'));
+      }
+    }
+  }
+  assert.deepEqual([...ours.keys()].sort(), [...theirs.keys()].sort(), `same syscall entries as libseccomp\n${describe()}`);
+  for (const [key, text] of ours) assert.equal(text, theirs.get(key), `rule tree of ${key} differs from libseccomp's\n${describe()}`);
+  return ours.size;
+}
+
 interface Totals {
+  /** syscall entries whose rule tree was compared node by node with libseccomp's */
+  trees: number;
   /** inputs where libseccomp's BPF disagrees with libseccomp's own rule database (its PFC) and we follow the database */
   libseccompCodegenDeviations: number;
   firstDeviation?: string;
+  /** profiles on which libseccomp (and so runc) would hang; tsrunc refuses them */
+  libseccompLoops: number;
   profiles: number;
   rejected: number;
   cases: number;
@@ -199,15 +273,25 @@ interface Totals {
 }
 
 function compare(name: string, profile: LinuxSeccomp, r: Rng, cases: number, totals: Totals): void {
-  const reference = runcReference(lib!, profile);
+  // TSRUNC_SECCOMP_TRACE=1 prints each profile before it is compared (to find one that hangs or crashes)
+  if (process.env.TSRUNC_SECCOMP_TRACE) console.error(`${name}: ${JSON.stringify(profile, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}`);
   const issues = checkSeccomp(profile, '/linux/seccomp', 'x86_64');
   const describe = () => `${name}: ${JSON.stringify(profile, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}`;
+  if (issues.some((i) => i.rule === 'seccomp-libseccomp-loop')) {
+    // libseccomp itself would never return: confirm it in a child process instead of hanging here
+    assert.ok(referenceHangs(profile), `tsrunc says libseccomp loops forever, but it returned\n${describe()}`);
+    totals.rejected++;
+    totals.libseccompLoops++;
+    return;
+  }
+  const reference = runcReference(lib!, profile);
   if ('error' in reference) {
     assert.notEqual(issues.length, 0, `runc/libseccomp reject the profile (${reference.error}) but checkSeccomp accepts it\n${describe()}`);
     totals.rejected++;
     return;
   }
   assert.deepEqual(issues, [], `checkSeccomp rejects a profile runc/libseccomp accept\n${describe()}`);
+  totals.trees += assertSameDatabase(profile, reference.pfcText, describe);
   const ours: BpfInsn[] = decode(compileSeccomp(profile, { nativeArch: 'x86_64' }).program);
   validate(ours);
   validate(reference.program);
@@ -239,17 +323,18 @@ function compare(name: string, profile: LinuxSeccomp, r: Rng, cases: number, tot
 
 test(`seccomp differential vs runc + libseccomp (seed ${SEED}; TSRUNC_SECCOMP_SEED overrides)`, { skip }, () => {
   const r = prng(SEED);
-  const totals: Totals = { libseccompCodegenDeviations: 0, profiles: 0, rejected: 0, cases: 0, oursSteps: 0, refSteps: 0 };
+  const totals: Totals = { trees: 0, libseccompLoops: 0, libseccompCodegenDeviations: 0, profiles: 0, rejected: 0, cases: 0, oursSteps: 0, refSteps: 0 };
   const fixed: Array<[string, LinuxSeccomp | undefined]> = [
     ['docker', sharedProfile('sample-docker-config.json')],
     ['podman', sharedProfile('sample-podman-config.json')],
     ['extra', EXTRA_PROFILE],
   ];
   for (const [name, profile] of fixed) if (profile) compare(name, profile, r, 4000, totals);
+  compare('large', largeProfile(r), r, 4000, totals);
   for (let i = 0; i < RANDOM_PROFILES; i++) compare(`random #${i}`, randomProfile(r), r, 300, totals);
   console.log(
-    `seccomp differential: seed ${SEED}, libseccomp ${lib!.version}, ${totals.profiles} profiles compared (${totals.rejected} rejected by both), ` +
-      `${totals.cases} cases, mean instructions executed: ours ${(totals.oursSteps / totals.cases).toFixed(1)}, runc+libseccomp ${(totals.refSteps / totals.cases).toFixed(1)}`,
+    `seccomp differential: seed ${SEED}, libseccomp ${lib!.version}, ${totals.profiles} profiles compared (${totals.rejected} rejected by both, of which ${totals.libseccompLoops} make libseccomp loop forever), ` +
+      `${totals.trees} rule trees identical to libseccomp's, ${totals.cases} cases, mean instructions executed: ours ${(totals.oursSteps / totals.cases).toFixed(1)}, runc+libseccomp ${(totals.refSteps / totals.cases).toFixed(1)}`,
   );
   if (totals.libseccompCodegenDeviations > 0) {
     console.log(

@@ -82,12 +82,6 @@ function mutate(start: Spec, change: (spec: Spec) => void): Spec {
 
 const CASES: RuleCase[] = [
   {
-    rule: 'process-required',
-    kind: 'create',
-    valid: [{ what: 'default spec', document: base() }],
-    invalid: [{ what: 'no process', document: mutate(base(), (s) => delete s.process), pointer: '/process' }],
-  },
-  {
     rule: 'root-required',
     kind: 'create',
     valid: [{ what: 'default spec', document: base() }],
@@ -638,11 +632,11 @@ test('validateProcess: pointers are relative to the process document', () => {
   );
 });
 
-test('validateConfig without forCreate: process and root may be absent (spec-valid)', () => {
+test('validateConfig without forCreate: process and root may be absent (spec-valid); create needs root only', () => {
   assert.deepEqual(validateConfig({ ociVersion: '1.3.0' }), []);
   assert.deepEqual(
     validateConfig({ ociVersion: '1.3.0' }, { forCreate: true }).map((i) => i.rule),
-    ['process-required', 'root-required'],
+    ['root-required'],
   );
 });
 

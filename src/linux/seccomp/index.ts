@@ -64,7 +64,7 @@ export class SeccompError extends Error {
  * the same comparisons and different actions). `nativeArch` defaults to this machine's.
  */
 export function checkSeccomp(profile: LinuxSeccomp, pointerBase = '/linux/seccomp', nativeArch: NativeArch = nativeArchOfProcess()): SeccompIssue[] {
-  return buildModel(profile, nativeArch, pointerBase).issues;
+  return [...buildModel(profile, nativeArch, pointerBase).issues];
 }
 
 /** True when runc would install no filter at all: no default action and no syscalls. */
@@ -195,7 +195,11 @@ export function explainSeccomp(c: CompiledSeccomp): string[] {
       note = actionToString(insn.k);
     } else if (cls === 0x05 && (insn.code & 0xf0) !== 0) {
       if (s.load === 4) note = archNames.get(insn.k >>> 0) ?? '';
-      else if (s.load === 0 && s.arch !== -1) note = syscallName(s.arch, insn.k >>> 0) ?? '';
+      else if (s.load === 0 && s.arch !== -1) {
+        const name = syscallName(s.arch, insn.k >>> 0);
+        const relation = { 0x10: '', 0x20: '> ', 0x30: '>= ' }[insn.code & 0xf0];
+        if (name && relation !== undefined) note = relation + name;
+      }
     }
     if (cls === 0x05) {
       if ((insn.code & 0xf0) === 0) merge(pc + 1 + insn.k, after);

@@ -39,9 +39,25 @@ export interface DbRule {
 }
 
 export class DbError extends Error {
-  constructor(readonly code: 'EEXIST' | 'EINVAL' | 'EDOM' | 'EFAULT' | 'EPERM', message: string) {
+  constructor(readonly code: 'EEXIST' | 'EINVAL' | 'EDOM' | 'EFAULT' | 'EPERM' | 'ELOOP', message: string) {
     super(message);
   }
+}
+
+const CYCLE_MESSAGE = 'libseccomp 2.5.4 loops forever on this combination of rules (its rule tree becomes cyclic)';
+
+/**
+ * Some rule combinations make libseccomp 2.5.4 link a tree level into a cycle; it then loops
+ * forever (runc hangs creating the container). Each loop over a level or along lvl_prv links counts
+ * its own iterations: far more than any level can hold means a cycle, and the profile is refused.
+ */
+const LOOP_LIMIT = 1_000_000;
+function loopGuard(): () => true {
+  let n = 0;
+  return () => {
+    if (++n > LOOP_LIMIT) throw new DbError('ELOOP', CYCLE_MESSAGE);
+    return true;
+  };
 }
 
 /** struct db_arg_chain_tree: one 32-bit comparison. */
@@ -179,9 +195,13 @@ function nodeGet(node: ChainNode | null): ChainNode | null {
 function levelClean(node: ChainNode): number {
   let cnt = 0;
   let n: ChainNode | null = node;
-  while (n.lvlPrv) n = n.lvlPrv;
+  {
+    const g = loopGuard();
+    while (g() && n.lvlPrv) n = n.lvlPrv;
+  }
   const start: ChainNode = n;
-  while (n !== null) {
+  const walk = loopGuard();
+  while (walk() && n !== null) {
     let links = 0;
     if (n.lvlPrv) links++;
     if (n.lvlNxt) links++;
@@ -189,7 +209,10 @@ function levelClean(node: ChainNode): number {
     n = n.lvlNxt;
   }
   const iter = localRef(start);
-  while (iter.value !== null) cnt += nodePut(iter);
+  {
+    const g = loopGuard();
+    while (g() && iter.value !== null) cnt += nodePut(iter);
+  }
   return cnt;
 }
 
@@ -233,8 +256,12 @@ function treeRemove(tree: Ref, node: ChainNode): number {
   const head = tree.get();
   if (head === null) return 0;
   let cIter: ChainNode | null = head;
-  while (cIter.lvlPrv !== null) cIter = cIter.lvlPrv;
+  {
+    const g = loopGuard();
+    while (g() && cIter.lvlPrv !== null) cIter = cIter.lvlPrv;
+  }
   let found = false;
+  const g = loopGuard();
   do {
     if (cIter === node) {
       found = true;
@@ -247,7 +274,7 @@ function treeRemove(tree: Ref, node: ChainNode): number {
       break;
     }
     cIter = cIter.lvlNxt;
-  } while (cIter !== null && cnt === 0);
+  } while (g() && cIter !== null && cnt === 0);
   if (!found || cIter === null) return cnt;
 
   // remove: reset the tree pointer if needed
@@ -267,14 +294,18 @@ function treeRemove(tree: Ref, node: ChainNode): number {
 function treeActCheck(tree: ChainNode | null, action: number): number {
   if (tree === null) return 0;
   let c: ChainNode | null = tree;
-  while (c.lvlPrv !== null) c = c.lvlPrv;
+  {
+    const g = loopGuard();
+    while (g() && c.lvlPrv !== null) c = c.lvlPrv;
+  }
+  const g = loopGuard();
   do {
     if (c.actTFlag && c.actT !== action) return -1;
     if (c.actFFlag && c.actF !== action) return -1;
     if (treeActCheck(c.nxtT, action) < 0) return -1;
     if (treeActCheck(c.nxtF, action) < 0) return -1;
     c = c.lvlNxt;
-  } while (c !== null);
+  } while (g() && c !== null);
   return 0;
 }
 
@@ -288,8 +319,12 @@ function treePrune(existing: ChainNode | null, newTree: ChainNode | null, state:
   prune: {
     if (nIter === null || xIter === null) break prune;
     if ((state.flags & IST_M_MATCHSET) === IST_MATCH_ONCE) break prune;
-    while (xIter.lvlPrv) xIter = xIter.lvlPrv;
+    {
+      const g = loopGuard();
+      while (g() && xIter.lvlPrv) xIter = xIter.lvlPrv;
+    }
 
+    const g = loopGuard();
     do {
       const xIterNext: ChainNode | null = xIter.lvlNxt;
       const x = localRef(xIter);
@@ -385,7 +420,7 @@ function treePrune(existing: ChainNode | null, newTree: ChainNode | null, state:
         }
       }
       xIter = xIterNext;
-    } while (xIter);
+    } while (g() && xIter);
     // falling through: we clearly didn't match on anything
     stateNew.flags &= ~IST_MATCH;
   }
@@ -398,6 +433,7 @@ function treePrune(existing: ChainNode | null, newTree: ChainNode | null, state:
 function treeAdd(existing: Ref, newTree: ChainNode, state: IterState): void {
   let xIter: ChainNode | null = existing.get();
   const nIter = newTree;
+  const g = loopGuard();
   do {
     const x: ChainNode = xIter!;
     if (chainEq(x, nIter)) {
@@ -465,7 +501,7 @@ function treeAdd(existing: Ref, newTree: ChainNode, state: IterState): void {
       }
       return;
     }
-  } while (xIter);
+  } while (g() && xIter);
 }
 
 const conflict = () => new DbError('EEXIST', 'a rule with the same argument comparisons but a different action already exists');
@@ -674,6 +710,8 @@ function ruleGen32(arch: SeccompArch, rule: DbRule): SyscallEntry {
 export class FilterDb {
   /** sorted by unsigned syscall number, like libseccomp's linked list */
   readonly syscalls: SyscallEntry[] = [];
+  /** entries changed by the rules added since the caller last cleared it */
+  readonly touched = new Set<SyscallEntry>();
   constructor(readonly arch: SeccompArch) {}
 
   /** db_rule_add */
@@ -691,6 +729,7 @@ export class FilterDb {
       // add_reset:
       if (sIter === undefined || sIter.num !== num) {
         this.syscalls.splice(idx, 0, sNew);
+        this.touched.add(sNew);
         return;
       } else if (sIter.chains === null) {
         if (rmFlag || !sIter.valid) {
@@ -734,6 +773,7 @@ export class FilterDb {
       sIter.nodeCnt -= treePut(newChains);
       break;
     }
+    this.touched.add(sIter);
     // priority update
     sIter.priority = (sIter.priority & ~PRI_MASK_CHAIN) | (PRI_MASK_CHAIN - sIter.nodeCnt);
   }
@@ -827,7 +867,10 @@ export const FALLTHROUGH = Symbol('fallthrough');
  */
 export function evaluateLevel(level: ChainNode, loadWord: (offset: number) => number): number | typeof FALLTHROUGH {
   let n: ChainNode | null = level;
-  while (n.lvlPrv) n = n.lvlPrv;
+  {
+    const g = loopGuard();
+    while (g() && n.lvlPrv) n = n.lvlPrv;
+  }
   for (; n !== null; n = n.lvlNxt) {
     const v = (loadWord(n.argOffset) & n.mask) >>> 0;
     const hit = n.op === Cmp.GT ? v > n.datum : n.op === Cmp.GE ? v >= n.datum : v === n.datum;
@@ -845,7 +888,10 @@ export function evaluateLevel(level: ChainNode, loadWord: (offset: number) => nu
 /** Every action a tree can return (used to tell whether a syscall can be denied). */
 export function treeActions(level: ChainNode, out = new Set<number>(), seen = new Set<ChainNode>()): Set<number> {
   let n: ChainNode | null = level;
-  while (n.lvlPrv) n = n.lvlPrv;
+  {
+    const g = loopGuard();
+    while (g() && n.lvlPrv) n = n.lvlPrv;
+  }
   for (; n !== null; n = n.lvlNxt) {
     if (seen.has(n)) continue;
     seen.add(n);
@@ -857,3 +903,31 @@ export function treeActions(level: ChainNode, out = new Set<number>(), seen = ne
   return out;
 }
 
+
+/**
+ * Throws DbError('ELOOP') if a level of the entry's tree links back into itself, which would make
+ * libseccomp's BPF generator (and any walk of the tree) loop forever.
+ */
+export function checkAcyclic(entry: SyscallEntry): void {
+  const seenLevels = new Set<ChainNode>();
+  const visit = (node: ChainNode | null) => {
+    if (node === null) return;
+    const rewind = new Set<ChainNode>();
+    let first = node;
+    while (first.lvlPrv) {
+      if (rewind.has(first)) throw new DbError('ELOOP', CYCLE_MESSAGE);
+      rewind.add(first);
+      first = first.lvlPrv;
+    }
+    if (seenLevels.has(first)) return;
+    seenLevels.add(first);
+    const onLevel = new Set<ChainNode>();
+    for (let n: ChainNode | null = first; n; n = n.lvlNxt) {
+      if (onLevel.has(n)) throw new DbError('ELOOP', CYCLE_MESSAGE);
+      onLevel.add(n);
+      visit(n.nxtT);
+      visit(n.nxtF);
+    }
+  };
+  visit(entry.chains);
+}

@@ -18,6 +18,7 @@ import {
   archByName,
   archByOciName,
   isKnownSyscall,
+  rawSyscallName,
   resolveSyscall,
   SECCOMP_ARCHITECTURES,
   type SeccompArch,
@@ -36,7 +37,7 @@ import {
   type SeccompActionName,
   type SeccompOperatorName,
 } from './constants';
-import { DbError, FALLTHROUGH, FilterDb, evaluateLevel, type DbRule, type RuleArg, type SyscallEntry } from './libseccomp-db';
+import { DbError, FALLTHROUGH, FilterDb, checkAcyclic, evaluateLevel, type DbRule, type RuleArg, type SyscallEntry } from './libseccomp-db';
 
 export interface SeccompIssue {
   pointer: string;
@@ -260,9 +261,20 @@ function buildDatabases(arches: SeccompArch[], rules: RuncRule[]): BuildResult {
   const refused: BuildResult['refused'] = [];
   const fresh = () => arches.map((a) => new FilterDb(a));
   let dbs = fresh();
+  const native = arches[0];
   const addToAll = (target: FilterDb[], rule: RuncRule, args: Array<RuleArg | undefined>) => {
+    // runc resolves the name on the native ABI; libseccomp translates that number to each other
+    // ABI through the native table (arch_syscall_translate), which matters where two names share
+    // a pseudo number (switch_endian and sys_debug_setcontext: the first one in the table wins)
+    const nativeNum = resolveSyscall(native, rule.name)!;
     for (const db of target) {
-      const syscall = resolveSyscall(db.arch, rule.name)!;
+      let syscall = nativeNum;
+      if (db.arch !== native) {
+        const name = rawSyscallName(native, nativeNum);
+        const translated = name === undefined ? undefined : resolveSyscall(db.arch, name);
+        if (translated === undefined) throw new DbError('EFAULT', `cannot translate ${rule.name} to ${db.arch.name}`);
+        syscall = translated;
+      }
       db.filterRuleAdd({ action: rule.action, syscall, args: [...args], strict: false } satisfies DbRule);
     }
   };
@@ -272,10 +284,15 @@ function buildDatabases(arches: SeccompArch[], rules: RuncRule[]): BuildResult {
       try {
         args = ruleArgsFor(conds);
         addToAll(dbs, rule, args);
+        for (const db of dbs) {
+          for (const e of db.touched) if (e.chains) checkAcyclic(e);
+          db.touched.clear();
+        }
         accepted.push({ rule, args });
       } catch (e) {
         if (!(e instanceof DbError)) throw e;
         refused.push({ rule, error: e });
+        // libseccomp's transaction would undo the rule on every architecture
         // roll back: rebuild from the accepted rules (rare, only on refused rules)
         dbs = fresh();
         for (const a of accepted) addToAll(dbs, a.rule, a.args);
@@ -310,8 +327,22 @@ export interface ModelResult {
   issues: SeccompIssue[];
 }
 
+/**
+ * The last result, keyed by the profile's content: a container's profile is checked when the
+ * bundle is loaded and compiled again when the init process is planned.
+ */
+let lastBuild: { key: string; result: ModelResult } | undefined;
+
 /** Validate the profile and, if it is valid, build the model of the filter runc would install. */
 export function buildModel(profile: LinuxSeccomp, nativeArch: NativeArch, base = '/linux/seccomp'): ModelResult {
+  const key = `${nativeArch} ${base} ${JSON.stringify(profile, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}`;
+  if (lastBuild?.key === key) return lastBuild.result;
+  const result = buildModelUncached(profile, nativeArch, base);
+  lastBuild = { key, result };
+  return result;
+}
+
+function buildModelUncached(profile: LinuxSeccomp, nativeArch: NativeArch, base: string): ModelResult {
   const native = archByName(nativeArch);
   const issues = staticIssues(profile, base, native);
   if (issues.length > 0) return { issues };
@@ -321,10 +352,12 @@ export function buildModel(profile: LinuxSeccomp, nativeArch: NativeArch, base =
   for (const { rule, error } of refused) {
     issues.push({
       pointer: rule.pointer,
-      rule: 'seccomp-conflicting-rules',
+      rule: error.code === 'ELOOP' ? 'seccomp-libseccomp-loop' : 'seccomp-conflicting-rules',
       message: error.code === 'EEXIST'
         ? `rule for ${rule.name} conflicts with an earlier rule: same argument comparisons, different action (libseccomp: EEXIST)`
-        : `libseccomp refuses the rule for ${rule.name}: ${error.message} (${error.code})`,
+        : error.code === 'ELOOP'
+          ? `rule for ${rule.name}: ${error.message}, so runc would hang; reorder or simplify the argument rules of ${rule.name}`
+          : `libseccomp refuses the rule for ${rule.name}: ${error.message} (${error.code})`,
     });
   }
   if (issues.length > 0) return { issues };

@@ -1,0 +1,233 @@
+// The lifecycle of runtime-spec §Lifecycle through the CLI, with runc's output and error strings
+// where clients match on them.
+
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Runtime, leftoverCgroups, processesWith, skipUnlessRoot, sleep, uniqueId } from '../helpers/runtime';
+
+describe('lifecycle', { skip: skipUnlessRoot }, () => {
+  const rt = new Runtime();
+
+  it('create → created, start → running, kill → stopped, delete → gone', async () => {
+    const id = uniqueId();
+    const marker = `sleep-${id}`;
+    const b = rt.bundle((c) => (c.process.args = ['sh', '-c', `sleep 1000; : ${marker}`]));
+    const pidFile = path.join(rt.tmp, `${id}.pid`);
+    let r = rt.run(['create', '--bundle', b, '--pid-file', pidFile, id]);
+    assert.equal(r.code, 0, r.stderr);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    assert.equal(fs.readFileSync(pidFile, 'utf8'), String(pid), 'pid file without a trailing newline');
+    let st = rt.state(id)!;
+    assert.equal(st.status, 'created');
+    assert.equal(st.pid, pid);
+    assert.equal(st.id, id);
+    assert.equal(st.bundle, b);
+    assert.equal(st.ociVersion, '1.3.0');
+    assert.match(String(st.created), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    assert.deepEqual(processesWith(marker), [], 'the program does not run before start');
+
+    r = rt.run(['start', id]);
+    assert.equal(r.code, 0, r.stderr);
+    st = rt.state(id)!;
+    assert.equal(st.status, 'running');
+    for (let i = 0; i < 50 && processesWith(marker).length === 0; i++) await sleep(10);
+    assert.deepEqual(processesWith(marker), [pid]);
+
+    r = rt.run(['start', id]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot start an already running container/);
+    r = rt.run(['delete', id]);
+    assert.equal(r.code, 1, 'delete of a running container needs --force');
+    assert.match(r.stderr, /cannot delete container .* that is not stopped: running/);
+
+    r = rt.run(['kill', id, 'KILL']);
+    assert.equal(r.code, 0, r.stderr);
+    for (let i = 0; i < 100 && rt.state(id)?.status !== 'stopped'; i++) await sleep(10);
+    st = rt.state(id)!;
+    assert.equal(st.status, 'stopped');
+    assert.equal(st.pid, 0);
+
+    r = rt.run(['kill', id, 'KILL']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /container not running/);
+    r = rt.run(['start', id]);
+    assert.match(r.stderr, /cannot start a container that has stopped/);
+
+    r = rt.run(['delete', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(rt.state(id), null);
+    assert.deepEqual(leftoverCgroups(path.basename(b)), []);
+    assert.equal(fs.existsSync(path.join(rt.root, id)), false);
+  });
+
+  it('says "does not exist" for an unknown container', () => {
+    for (const verb of [['state'], ['start'], ['kill'], ['delete']]) {
+      const r = rt.run([...verb, 'no-such-container']);
+      assert.equal(r.code, 1, verb[0]);
+      assert.match(r.stderr, /container no-such-container does not exist/, verb[0]);
+    }
+    assert.equal(rt.run(['delete', '--force', 'no-such-container']).code, 0, 'delete --force of nothing succeeds, as runc');
+  });
+
+  it('accepts signals by name, SIG-name and number; rejects unknown ones', async () => {
+    const id = uniqueId();
+    const b = rt.bundle((c) => (c.process.args = ['sh', '-c', 'trap "exit 42" USR1; trap "exit 43" HUP; while :; do sleep 0.05; done']));
+    assert.equal(rt.run(['run', '-d', '--bundle', b, id]).code, 0);
+    let r = rt.run(['kill', id, 'NOSUCHSIG']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /unknown signal \\?"NOSUCHSIG\\?"/);
+    r = rt.run(['kill', id, 'SIGUSR1']);
+    assert.equal(r.code, 0, r.stderr);
+    for (let i = 0; i < 100 && rt.state(id)?.status !== 'stopped'; i++) await sleep(10);
+    assert.equal(rt.state(id)?.status, 'stopped');
+    assert.equal(rt.run(['delete', id]).code, 0);
+    const id2 = uniqueId();
+    assert.equal(rt.run(['run', '-d', '--bundle', b, id2]).code, 0);
+    assert.equal(rt.run(['kill', id2, '1']).code, 0);
+    for (let i = 0; i < 100 && rt.state(id2)?.status !== 'stopped'; i++) await sleep(10);
+    assert.equal(rt.state(id2)?.status, 'stopped');
+    assert.equal(rt.run(['delete', id2]).code, 0);
+  });
+
+  it('kills a created container, and delete --force removes a container in any state', async () => {
+    const b = rt.bundle((c) => (c.process.args = ['sleep', '1000']));
+    const created = uniqueId();
+    assert.equal(rt.run(['create', '--bundle', b, created]).code, 0);
+    assert.equal(rt.run(['delete', created]).code, 1, 'created is not stopped');
+    assert.equal(rt.run(['delete', '--force', created]).code, 0);
+    assert.equal(rt.state(created), null);
+    const running = uniqueId();
+    assert.equal(rt.run(['run', '-d', '--bundle', b, running]).code, 0);
+    const pid = rt.state(running)!.pid as number;
+    assert.equal(rt.run(['delete', '--force', running]).code, 0);
+    assert.equal(rt.state(running), null);
+    assert.equal(fs.existsSync(`/proc/${pid}/status`) && !/State:\s+Z/.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')), false);
+    assert.deepEqual(leftoverCgroups(path.basename(b)), []);
+  });
+
+  it('refuses a second container with the same id', () => {
+    const b = rt.bundle((c) => (c.process.args = ['sleep', '1000']));
+    const id = uniqueId();
+    assert.equal(rt.run(['create', '--bundle', b, id]).code, 0);
+    const r = rt.run(['create', '--bundle', b, id]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /container with id .* already exists/);
+    assert.equal(rt.state(id)?.status, 'created', 'the first one is untouched');
+    assert.equal(rt.run(['delete', '--force', id]).code, 0);
+  });
+
+  it('run exits with the container\'s exit code, or 128+signal', async () => {
+    assert.equal(rt.inside('exit 3').code, 3);
+    assert.equal(rt.inside('true').code, 0);
+    // pid 1 cannot be killed from inside its namespace: kill it from outside
+    const id = uniqueId();
+    const child = rt.spawn(['run', '--bundle', rt.bundle((c) => (c.process.args = ['sleep', '1000'])), id]);
+    for (let i = 0; i < 200 && rt.state(id)?.status !== 'running'; i++) await sleep(10);
+    assert.equal(rt.run(['kill', id, 'KILL']).code, 0);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 137);
+  });
+
+  it('forwards SIGTERM from a foreground run to the container', async () => {
+    const id = uniqueId();
+    const b = rt.bundle((c) => (c.process.args = ['sh', '-c', 'trap "exit 7" TERM; while :; do sleep 0.05; done']));
+    const child = rt.spawn(['run', '--bundle', b, id]);
+    for (let i = 0; i < 200 && rt.state(id)?.status !== 'running'; i++) await sleep(10);
+    await sleep(100);
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 7);
+    assert.equal(rt.state(id), null, 'run deletes the container');
+  });
+
+  it('lists containers as a table, as JSON and quietly', () => {
+    const b = rt.bundle((c) => (c.process.args = ['sleep', '1000']));
+    const id = uniqueId();
+    assert.equal(rt.run(['create', '--bundle', b, id]).code, 0);
+    const json = JSON.parse(rt.run(['list', '--format', 'json']).stdout) as Array<Record<string, unknown>>;
+    const mine = json.find((s) => s.id === id)!;
+    assert.equal(mine.status, 'created');
+    assert.equal(mine.bundle, b);
+    assert.match(rt.run(['list']).stdout, new RegExp(`^ID\\s+PID\\s+STATUS\\s+BUNDLE\\s+CREATED\\s+OWNER\\n(.*\\n)*${id}\\s+\\d+\\s+created\\s+`, 'm'));
+    assert.match(rt.run(['list', '-q']).stdout, new RegExp(`^${id}$`, 'm'));
+    assert.equal(rt.run(['delete', '--force', id]).code, 0);
+  });
+
+  it('reports annotations in the state', () => {
+    const b = rt.bundle((c) => (c.annotations = { 'org.example.key': 'value' }));
+    const id = uniqueId();
+    assert.equal(rt.run(['create', '--bundle', b, id]).code, 0);
+    assert.deepEqual(rt.state(id)?.annotations, { 'org.example.key': 'value' });
+    assert.equal(rt.run(['delete', '--force', id]).code, 0);
+  });
+});
+
+describe('command line', { skip: skipUnlessRoot }, () => {
+  const rt = new Runtime();
+
+  it('takes Go-style flags: -flag, --flag=value, -flag value, -flag=true', () => {
+    const b = rt.bundle((c) => (c.process.args = ['true']));
+    const r = rt.run(['run', '-bundle', b, '-no-subreaper', '-no-pivot=false', uniqueId()]);
+    assert.equal(r.code, 0, r.stderr);
+    const r2 = rt.run(['run', `--bundle=${b}`, '-detach=false', uniqueId()]);
+    assert.equal(r2.code, 0, r2.stderr);
+  });
+
+  it('prints the version as runc does', () => {
+    const r = rt.run(['--version']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^tsrunc version \d+\.\d+\.\d+\ncommit: \S+\nspec: 1\.3\.0\n/);
+  });
+
+  it('writes JSON log lines to --log, the last error naming the failure', () => {
+    const log = path.join(rt.tmp, 'log.json');
+    const b = rt.bundle((c) => (c.process.args = ['nosuchcmd']));
+    const r = rt.run(['create', '--bundle', b, uniqueId()], { globals: ['--log', log, '--log-format', 'json'] });
+    assert.equal(r.code, 1);
+    const lines = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    const last = lines.filter((l) => l.level === 'error').pop()!;
+    assert.match(last.msg, /exec: "nosuchcmd": executable file not found in \$PATH/);
+    assert.match(last.time, /^\d{4}-\d\d-\d\dT/);
+    assert.match(r.stderr, /executable file not found/, 'the error also reaches stderr');
+  });
+
+  it('writes a default config with spec, and refuses to overwrite one', () => {
+    const dir = path.join(rt.tmp, 'spec-test');
+    fs.mkdirSync(dir);
+    assert.equal(rt.run(['spec', '--bundle', dir]).code, 0);
+    const c = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    assert.equal(c.ociVersion, '1.3.0');
+    assert.deepEqual(c.process.args, ['sh']);
+    const again = rt.run(['spec', '--bundle', dir]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /exists/);
+  });
+
+  it('prints a features document', () => {
+    const r = rt.run(['features']);
+    assert.equal(r.code, 0, r.stderr);
+    const f = JSON.parse(r.stdout);
+    assert.equal(f.ociVersionMax, '1.3.0');
+    assert.ok(f.hooks.includes('createContainer'));
+    assert.ok(f.linux.namespaces.includes('time'));
+  });
+
+  it('explains a plan without running anything', () => {
+    const b = rt.bundle((c) => (c.process.args = ['sh', '-c', 'touch /explained']));
+    const r = rt.run(['explain', '--bundle', b]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /clone flags: CLONE_NEW/);
+    assert.match(r.stdout, /pivot_root/);
+    assert.match(r.stdout, /checkpoint: ready/);
+    assert.match(r.stdout, /execve \/bin\/sh/);
+    assert.equal(rt.run(['list', '-q']).stdout, '');
+  });
+
+  it('refuses --systemd-cgroup clearly until it is supported', () => {
+    const r = rt.run(['list'], { globals: ['--systemd-cgroup'] });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /systemd cgroup driver is not supported/);
+  });
+});

@@ -1,0 +1,220 @@
+// The planner is pure: these tests build plans from configs and facts, without root or koffi.
+
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { planInit, initFactQueries } from '../../src/plan/init';
+import { planJoin } from '../../src/plan/join';
+import { emptyFacts, type HostFacts } from '../../src/plan/facts';
+import { lookupPlan, processEnv } from '../../src/plan/process';
+import { parseMountOptions } from '../../src/plan/mount-options';
+import { makedev, rlimit } from '../../src/plan/builder';
+import { CLONE, MS } from '../../src/linux/constants';
+import type { Spec } from '../../src/spec/types';
+import type { Step } from '../../src/spawn/program';
+
+function spec(mutate: (s: Spec) => void = () => {}): Spec {
+  const s: Spec = {
+    ociVersion: '1.3.0',
+    process: { user: { uid: 0, gid: 0 }, args: ['sh'], env: ['PATH=/usr/bin:/bin'], cwd: '/', noNewPrivileges: true, capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] } },
+    root: { path: 'rootfs' },
+    hostname: 'h',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['newinstance'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'network' }], maskedPaths: ['/proc/kcore', '/proc/acpi'], readonlyPaths: ['/proc/sys'] },
+  };
+  mutate(s);
+  return s;
+}
+
+function facts(mutate: (f: HostFacts) => void = () => {}): HostFacts {
+  const f = emptyFacts('x86_64');
+  f.rootfsPaths = { '/proc': 'dir', '/dev': 'dir', '/dev/pts': 'dir' };
+  f.hostPaths = { '/proc/kcore': 'file', '/proc/acpi': 'dir', '/proc/sys': 'dir' };
+  mutate(f);
+  return f;
+}
+
+const descs = (steps: Step[]) => steps.map((s) => s.desc);
+const indexOf = (steps: Step[], re: RegExp) => steps.findIndex((s) => re.test(s.desc));
+
+describe('init plan', () => {
+  it('clones the new namespaces and orders the phases: mapping, mounts, pivot_root, setup, ready, FIFO, exec', () => {
+    const p = planInit({ spec: spec(), rootfs: '/b/rootfs', facts: facts() });
+    assert.equal(p.cloneFlags, CLONE.NEWPID | CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWNET);
+    const s = p.program.steps;
+    const order = [/checkpoint: mapping/, /make \/ rslave/, /mount proc on \/proc/, /pivot_root/, /sethostname h/, /mask \/proc\/kcore/, /capset/, /checkpoint: ready/, /open the exec FIFO/, /execve \/usr\/bin\/sh/];
+    const at = order.map((re) => indexOf(s, re));
+    assert.ok(at.every((i) => i >= 0), `missing: ${order.filter((_, i) => at[i] < 0).join(', ')}`);
+    assert.deepEqual([...at].sort((a, b) => a - b), at, `out of order: ${at}`);
+    assert.equal(s[s.length - 1].op, 'exit');
+    assert.deepEqual(p.checkpoints, ['mapping', 'ready']);
+  });
+
+  it('resolves every mount target inside the rootfs with openat2 and mounts through /proc/self/fd', () => {
+    const p = planInit({ spec: spec(), rootfs: '/b/rootfs', facts: facts() });
+    const s = p.program.steps;
+    const i = indexOf(s, /mount proc on \/proc/);
+    const open = s[i - 1];
+    assert.equal(open.op === 'syscall' && open.name, 'openat2');
+    assert.match(open.desc, /resolve \/proc inside the rootfs \(fd 4\)/);
+    const mount = s[i];
+    assert.ok(mount.op === 'call' && JSON.stringify(mount.args[1]) === JSON.stringify({ str: '/proc/self/fd/4' }));
+  });
+
+  it('creates a target under a mount the chain made, and skips one the rootfs has', () => {
+    const p = planInit({ spec: spec(), rootfs: '/b/rootfs', facts: facts() });
+    const d = descs(p.program.steps);
+    assert.ok(d.includes('mkdir /dev/pts'), '/dev/pts is under the new /dev tmpfs');
+    assert.ok(!d.includes('mkdir /proc'), '/proc exists in the rootfs');
+  });
+
+  it('masks files with /dev/null and directories with a read-only tmpfs; skips missing paths', () => {
+    const p = planInit({ spec: spec((s) => s.linux!.maskedPaths!.push('/proc/nope')), rootfs: '/r', facts: facts() });
+    const d = descs(p.program.steps);
+    assert.ok(d.includes('mask /proc/kcore (/dev/null)'));
+    assert.ok(d.includes('mask /proc/acpi (read-only tmpfs)'));
+    assert.ok(!d.some((x) => x.includes('/proc/nope')));
+  });
+
+  it('installs seccomp as late as possible with no_new_privs, before dropping capabilities without it', () => {
+    const filter = { program: new Uint8Array(8), flags: 0, instructions: 1 };
+    const late = planInit({ spec: spec(), rootfs: '/r', facts: facts(), seccomp: filter }).program.steps;
+    const early = planInit({ spec: spec((s) => (s.process!.noNewPrivileges = false)), rootfs: '/r', facts: facts(), seccomp: filter }).program.steps;
+    assert.ok(indexOf(late, /install seccomp/) > indexOf(late, /open the exec FIFO/));
+    assert.ok(indexOf(late, /install seccomp/) < indexOf(late, /execve/));
+    assert.ok(indexOf(early, /install seccomp/) < indexOf(early, /drop CAP_/));
+    for (const steps of [late, early]) assert.ok(indexOf(steps, /close-on-exec/) < indexOf(steps, /install seccomp/), 'close_range runs before the filter');
+  });
+
+  it('makes a new cgroup namespace only after the parent put the init in its cgroups', () => {
+    const p = planInit({ spec: spec((s) => s.linux!.namespaces!.push({ type: 'cgroup' })), rootfs: '/r', facts: facts() });
+    assert.equal(p.cloneFlags & CLONE.NEWCGROUP, 0);
+    assert.ok(indexOf(p.program.steps, /unshare a new cgroup namespace/) > indexOf(p.program.steps, /checkpoint: mapping/));
+  });
+
+  it('joins namespaces by path: the parent thread for net/ipc/uts/pid, the child for user and time', () => {
+    const p = planInit({
+      spec: spec((s) => {
+        s.linux!.namespaces = [{ type: 'mount' }, { type: 'pid', path: '/proc/1/ns/pid' }, { type: 'network', path: '/n' }, { type: 'user' }];
+        s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      }),
+      rootfs: '/r',
+      facts: facts(),
+    });
+    assert.deepEqual(p.parentJoins, { pid: '/proc/1/ns/pid', network: '/n' });
+    assert.equal(p.cloneFlags, CLONE.NEWNS | CLONE.NEWUSER);
+    assert.ok(p.newUserns);
+    const j = planInit({ spec: spec((s) => (s.linux!.namespaces = [{ type: 'mount' }, { type: 'user', path: '/u' }, { type: 'uts' }])), rootfs: '/r', facts: facts() });
+    assert.deepEqual(j.childJoins, { 'ns:user': '/u' });
+    assert.equal(j.cloneFlags, 0, 'new namespaces are unshared after joining the user namespace');
+    assert.ok(indexOf(j.program.steps, /join user namespace/) < indexOf(j.program.steps, /unshare new namespaces/));
+  });
+
+  it('refuses what it cannot do, clearly', () => {
+    assert.throws(() => planInit({ spec: spec((s) => s.mounts!.push({ destination: '/x', type: 'tmpfs', options: ['tmpcopyup'] })), rootfs: '/r', facts: facts() }), /tmpcopyup/);
+    assert.throws(() => planInit({ spec: spec((s) => s.mounts!.push({ destination: '/x', type: 'bind', source: '/missing' })), rootfs: '/r', facts: facts() }), /bind source \/missing does not exist/);
+  });
+
+  it('binds host devices in a user namespace instead of mknod', () => {
+    const p = planInit({
+      spec: spec((s) => {
+        s.linux!.namespaces!.push({ type: 'user' });
+        s.linux!.uidMappings = s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      }),
+      rootfs: '/r',
+      facts: facts(),
+    });
+    const d = descs(p.program.steps);
+    assert.ok(d.includes("bind the host's /dev/null"));
+    assert.ok(!d.some((x) => x.startsWith('mknod /dev/null')));
+    const q = planInit({ spec: spec(), rootfs: '/r', facts: facts() });
+    assert.ok(descs(q.program.steps).includes('mknod /dev/null c 1:3'));
+  });
+
+  it('follows the rootfs\'s symlinks (resolved by the facts) when creating targets', () => {
+    const p = planInit({
+      spec: spec((s) => s.mounts!.push({ destination: '/link/sub', type: 'tmpfs', source: 'tmpfs' })),
+      rootfs: '/r',
+      facts: facts((f) => {
+        f.resolved = { '/link/sub': '/real/sub' };
+        f.rootfsPaths['/real'] = 'dir';
+      }),
+    });
+    const d = descs(p.program.steps);
+    assert.ok(d.includes('mkdir /real/sub'));
+    assert.ok(d.includes('mount tmpfs on /real/sub'));
+  });
+
+  it('asks the fact gatherer for every path it decides on', () => {
+    const q = initFactQueries(spec((s) => s.mounts!.push({ destination: '/a/b', type: 'bind', source: '/src', options: ['bind'] })));
+    for (const p of ['/a', '/a/b', '/dev/null', '/proc']) assert.ok(q.rootfsPaths.includes(p), p);
+    assert.deepEqual(q.bindSources, ['/src']);
+    assert.ok(q.hostPaths.includes('/proc/kcore'));
+  });
+
+  it('without a mount namespace, sets up no rootfs (as runc) and says so', () => {
+    const p = planInit({ spec: spec((s) => (s.linux!.namespaces = [{ type: 'pid' }])), rootfs: '/r', facts: facts() });
+    assert.ok(!descs(p.program.steps).some((d) => /pivot_root|mount proc|^mask /.test(d)));
+    assert.match(p.warnings.join('\n'), /no mount namespace/);
+  });
+
+  it('without a process, creates the container and exits at start', () => {
+    const p = planInit({ spec: spec((s) => delete s.process), rootfs: '/r', facts: facts() });
+    const last = p.program.steps[p.program.steps.length - 1];
+    assert.equal(last.op === 'exit' && last.code, 1);
+    assert.ok(!p.program.steps.some((s) => s.op === 'exec'));
+  });
+
+  it('skips masked paths below a directory masked already', () => {
+    const p = planInit({ spec: spec((s) => (s.linux!.maskedPaths = ['/proc/acpi', '/proc/acpi/x'])), rootfs: '/r', facts: facts((f) => (f.hostPaths['/proc/acpi/x'] = 'file')) });
+    assert.ok(!descs(p.program.steps).some((d) => d.includes('/proc/acpi/x')));
+  });
+
+  it('keeps the chain\'s fds above everything it opens', () => {
+    const p = planInit({ spec: spec(), rootfs: '/r', facts: facts() });
+    assert.deepEqual(p.program.keep, ['sync', 'records', 'fifo']);
+    assert.ok(p.program.keepBase >= 64);
+  });
+});
+
+describe('process plan pieces', () => {
+  it('looks args[0] up in the container\'s PATH, as Go\'s LookPath', () => {
+    assert.deepEqual(lookupPlan({ args: ['sh'], env: ['PATH=/a:/b/:'], cwd: '/', user: { uid: 0, gid: 0 } }).candidates, ['/a/sh', '/b/sh', './sh']);
+    assert.deepEqual(lookupPlan({ args: ['./x'], env: [], cwd: '/', user: { uid: 0, gid: 0 } }), { name: './x', candidates: ['./x'], direct: true });
+    assert.deepEqual(lookupPlan({ args: ['sh'], env: [], cwd: '/', user: { uid: 0, gid: 0 } }).candidates, [], 'no PATH: not found');
+  });
+
+  it('adds HOME when the env has none', () => {
+    assert.deepEqual(processEnv({ env: ['A=1'], cwd: '/', user: { uid: 0, gid: 0 } }, '/root'), ['A=1', 'HOME=/root']);
+    assert.deepEqual(processEnv({ env: ['HOME=/x'], cwd: '/', user: { uid: 0, gid: 0 } }, '/root'), ['HOME=/x']);
+  });
+
+  it('plans a hook that joins the container and executes the hook path', () => {
+    const p = planJoin({ namespaces: ['user', 'mount', 'network'], process: { args: ['hook', 'a'], cwd: '/', user: { uid: 0, gid: 0 } }, capLastCap: 40, stdio: emptyFacts('x86_64').stdio, mode: 'hook', execPath: '/usr/bin/hook' });
+    const d = descs(p.program.steps);
+    assert.ok(d.indexOf("join the container's user namespace") < d.indexOf("join the container's mount namespace"));
+    assert.ok(d.includes('execve /usr/bin/hook'));
+  });
+});
+
+describe('encodings', () => {
+  it('mount options: flags, cleared flags, propagation, recursive attributes, data', () => {
+    const o = parseMountOptions(['ro', 'nosuid', 'rw', 'rprivate', 'rnoexec', 'size=1m', 'mode=755']);
+    assert.equal(o.flags, MS.NOSUID);
+    assert.equal(o.cleared, MS.RDONLY);
+    assert.deepEqual(o.propagation, [MS.PRIVATE | MS.REC]);
+    assert.ok(o.hasRecursive);
+    assert.equal(o.data, 'size=1m,mode=755');
+  });
+
+  it('rlimits clamp to RLIM_INFINITY; makedev matches glibc', () => {
+    const b = Buffer.from(rlimit(18446744073709551615, 5).bytes);
+    assert.equal(b.readBigUInt64LE(0), (1n << 64n) - 1n);
+    assert.equal(b.readBigUInt64LE(8), 5n);
+    assert.equal(makedev(1, 3), 0x103n);
+    assert.equal(makedev(259, 65536), 0x10010300n);
+  });
+});
