@@ -20,8 +20,8 @@ export function runtimeFeatures(): Features {
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.3.0',
     hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
-    // tmpcopyup and idmapped mounts are refused with a clear error for now
-    mountOptions: knownMountOptions().filter((o) => o !== 'tmpcopyup'),
+    // idmapped mounts are refused with a clear error for now
+    mountOptions: knownMountOptions(),
     annotations: { 'io.github.tsrunc.version': info.version, 'io.github.tsrunc.commit': info.commit },
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
@@ -29,7 +29,7 @@ export function runtimeFeatures(): Features {
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
       seccomp: {
         enabled: true,
-        actions: seccomp.SECCOMP_ACTIONS.filter((a) => a !== 'SCMP_ACT_NOTIFY'),
+        actions: [...seccomp.SECCOMP_ACTIONS],
         operators: [...seccomp.SECCOMP_OPERATORS],
         archs: [...seccomp.SECCOMP_ARCHITECTURES] as import('../spec/known').SeccompArch[],
         knownFlags: [...seccomp.SECCOMP_FLAGS],

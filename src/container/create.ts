@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { containerCgroups, createCgroups, joinCgroups, removeCgroupDirs, type ContainerCgroup } from '../linux/cgroups';
 import { NAMESPACES } from '../linux/constants';
-import { closeFd, killPid, mkfifo, waitChild } from '../linux/libc';
+import { closeFd, killPid, mkfifo, socketPair, waitChild } from '../linux/libc';
 import { isAlive, procStat } from '../linux/proc';
 import { hostArch } from '../linux/arch';
 import { initFactQueries, planInit, type InitPlan } from '../plan/init';
@@ -56,25 +56,25 @@ export function compileFilter(spec: Spec): CompiledFilter | null {
   if (!profile) return null;
   const { compileSeccomp } = require('../linux/seccomp') as typeof import('../linux/seccomp');
   const c = compileSeccomp(profile, { nativeArch: hostArch().name });
-  if (c.usesNotify) throw new ContainerError('linux.seccomp: SCMP_ACT_NOTIFY is not supported yet');
-  return { program: c.program, flags: c.flags, instructions: c.instructions };
+  return { program: c.program, flags: c.flags, instructions: c.instructions, notify: c.usesNotify };
 }
 
 /** Checks that need the host, before anything is made. */
-function checkHostSupport(spec: Spec, facts: Pick<HostFacts, 'apparmor' | 'selinux'>): void {
+function checkHostSupport(spec: Spec, facts: Pick<HostFacts, 'apparmor' | 'selinux'>, warn?: (m: string) => void): void {
+  // a mount label only means something to SELinux: without it there is nothing to label (as crun)
+  if (spec.linux?.mountLabel && !facts.selinux) warn?.(`linux.mountLabel ${spec.linux.mountLabel} ignored: SELinux is not enabled on this host`);
   const p = spec.process;
   if (!p) return;
   if (p.terminal) throw new ContainerError('process.terminal: terminals are not supported by tsrunc yet');
   if (p.apparmorProfile && !facts.apparmor) throw new ContainerError(`process.apparmorProfile ${p.apparmorProfile}: AppArmor is not enabled on this host`);
   if (p.selinuxLabel && !facts.selinux) throw new ContainerError(`process.selinuxLabel ${p.selinuxLabel}: SELinux is not enabled on this host`);
-  if (spec.linux?.mountLabel && !facts.selinux) throw new ContainerError(`linux.mountLabel ${spec.linux.mountLabel}: SELinux is not enabled on this host`);
   if (p.selinuxLabel && facts.selinux) throw new ContainerError('process.selinuxLabel: SELinux labels are not supported by tsrunc yet');
 }
 
 export async function createContainer(opts: CreateOptions): Promise<Created> {
   validateId(opts.id);
   const bundle = loadBundle(opts.bundle, opts.warn);
-  checkHostSupport(bundle.spec, { apparmor: fs.existsSync('/sys/kernel/security/apparmor'), selinux: fs.existsSync('/sys/fs/selinux/enforce') });
+  checkHostSupport(bundle.spec, { apparmor: fs.existsSync('/sys/kernel/security/apparmor'), selinux: fs.existsSync('/sys/fs/selinux/enforce') }, opts.warn);
   const filter = compileFilter(bundle.spec);
   if (opts.consoleSocket) throw new ContainerError('--console-socket: terminals are not supported by tsrunc yet');
   if (opts.preserveFds) throw new ContainerError('--preserve-fds is not supported by tsrunc yet');
@@ -102,6 +102,8 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
   };
   let child: Launched | undefined;
   let fifoFd = -1;
+  let notify: [number, number] | undefined;
+  let fifoDirFd = -1;
   const openedNs: number[] = [];
   try {
     store.write(rec);
@@ -121,6 +123,14 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     for (const w of plan.warnings) opts.warn?.(w);
     for (const n of plan.notes) opts.debug?.(n);
     const fds: Record<string, number> = { fifo: fifoFd };
+    if (plan.needsFifoDir) {
+      fifoDirFd = fs.openSync(store.dir(id), O_PATH | O_CLOEXEC | 0o200000 /* O_DIRECTORY */);
+      fds.fifodir = fifoDirFd;
+    }
+    if (filter?.notify) {
+      notify = socketPair();
+      fds.notify = notify[1];
+    }
     for (const [slot, p] of Object.entries(plan.childJoins)) {
       const fd = openNamespace(p, slot.slice(3) as NamespaceType);
       openedNs.push(fd);
@@ -145,12 +155,14 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
         faultInjection(name);
         if (name === 'mapping') atMapping(spec, plan, initPid, cgroups);
         else if (name === 'hooks') atHooks(spec, rec, facts, initPid);
+        else if (name.startsWith('copyup:')) copyUp(bundle.rootfs, name.slice(7), initPid);
       },
     });
     if (res.kind === 'failed') throw new ContainerError(`unable to start container process: ${res.failure.message}`);
     faultInjection('ready');
     if (res.kind === 'eof') throw new ContainerError(`unable to start container process: init ${describeWait(waitChild(initPid))} before it was ready`);
     if (spec.process) checkLookup(plan, child);
+    if (notify) sendSeccompListener(spec, rec, notify[0]);
 
     // records after the FIFO opens are read by `start`: keep what it needs to name a failure
     const started = child.chain.steps.findIndex((s) => s.desc === 'timestamp: started');
@@ -176,6 +188,8 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
   } finally {
     child?.close();
     if (fifoFd >= 0) closeFd(fifoFd);
+    if (fifoDirFd >= 0) closeFd(fifoDirFd);
+    if (notify) notify.forEach(closeFd);
     for (const fd of openedNs) fs.closeSync(fd);
   }
 }
@@ -223,6 +237,32 @@ function atHooks(spec: Spec, rec: ContainerRecord, facts: HostFacts, pid: number
   });
 }
 
+/**
+ * tmpcopyup: the init has just mounted a tmpfs at `dest`; copy what it hides (the rootfs's
+ * directory, as the host still sees it) into it, through the init's root (/proc/PID/root), with
+ * modes and owners. Symlinks are copied as symlinks, never followed.
+ */
+function copyUp(rootfs: string, dest: string, pid: number): void {
+  const from = path.join(rootfs, dest);
+  const to = path.join(`/proc/${pid}/root`, rootfs, dest);
+  const copy = (src: string, dst: string, top: boolean): void => {
+    const st = fs.lstatSync(src);
+    if (st.isDirectory()) {
+      if (!top) fs.mkdirSync(dst);
+      for (const e of fs.readdirSync(src)) copy(path.join(src, e), path.join(dst, e), false);
+    } else if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(src), dst);
+    else if (st.isFile()) fs.copyFileSync(src, dst, fs.constants.COPYFILE_EXCL);
+    else return; // devices, sockets and fifos are not copied
+    fs.lchownSync(dst, st.uid, st.gid);
+    if (!st.isSymbolicLink()) fs.chmodSync(dst, st.mode & 0o7777);
+  };
+  try {
+    if (fs.lstatSync(from, { throwIfNoEntry: false })?.isDirectory()) copy(from, to, true);
+  } catch (e) {
+    throw new ContainerError(`tmpcopyup ${dest}: ${errorMessage(e)}`);
+  }
+}
+
 /** The lookup ran as the container's user: name the executable that is missing, as runc does. */
 function checkLookup(plan: InitPlan, child: Launched): void {
   const results = new Map<number, number>();
@@ -238,6 +278,30 @@ function checkLookup(plan: InitPlan, child: Launched): void {
   }
   if (!lookup.candidates.some((_, i) => results.get(i) === 0)) {
     throw new ContainerError(`unable to start container process: exec: "${lookup.name}": executable file not found in $PATH`);
+  }
+}
+
+/**
+ * The init sent us its seccomp listener fd: pass it on to the agent at listenerPath, with the
+ * container process state (runtime.md "Container process state"), as SCM_RIGHTS.
+ */
+function sendSeccompListener(spec: Spec, rec: ContainerRecord, sock: number): void {
+  const { recvFds, sendFds, connectUnix } = require('../linux/scm') as typeof import('../linux/scm');
+  const { fds } = recvFds(sock, 16);
+  if (fds.length !== 1) throw new ContainerError(`seccomp notify: expected the listener fd from the container init, got ${fds.length} fds`);
+  const listenerPath = spec.linux?.seccomp?.listenerPath ?? '';
+  try {
+    const conn = connectUnix(listenerPath);
+    try {
+      const state = { ociVersion: spec.ociVersion, fds: ['seccompFd'], pid: rec.pid, metadata: spec.linux?.seccomp?.listenerMetadata ?? '', state: ociState(rec, 'creating') };
+      sendFds(conn, Buffer.from(JSON.stringify(state)), fds);
+    } finally {
+      closeFd(conn);
+    }
+  } catch (e) {
+    throw new ContainerError(`seccomp notify: send the listener fd to ${listenerPath}: ${errorMessage(e)}`);
+  } finally {
+    closeFd(fds[0]);
   }
 }
 

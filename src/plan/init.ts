@@ -34,6 +34,8 @@ export interface InitPlan {
   program: Program;
   /** flags for clone() */
   cloneFlags: number;
+  /** the program keeps a `fifodir` slot (the state directory, O_PATH) to reopen the FIFO by */
+  needsFifoDir: boolean;
   /** a new user namespace is created: the parent writes the id maps at "mapping" */
   newUserns: boolean;
   /** namespaces joined by path by the child: slot → path (the caller opens them, passes the fds) */
@@ -45,6 +47,8 @@ export interface InitPlan {
   lookup: LookupPlan;
   /** checkpoint names the program stops at, in order */
   checkpoints: string[];
+  /** tmpfs mounts with tmpcopyup: at checkpoint "copyup:<dest>" the parent copies <rootfs><dest> in */
+  copyups: string[];
   warnings: string[];
   /** things worth knowing that are not problems (shown with --debug and by explain) */
   notes: string[];
@@ -124,10 +128,10 @@ export function planInit(input: InitPlanInput): InitPlan {
   const joinedUser = nss.find((n) => n.type === 'user' && n.path);
   const newUserns = nss.some((n) => n.type === 'user' && !n.path);
   const userns = newUserns || !!joinedUser;
-  // without a mount namespace of its own the container shares the runtime's filesystem view, as
-  // with runc: nothing is mounted, masked or pivoted (it would happen on the host)
+  // without a mount namespace of its own the container shares the runtime's mount table: nothing
+  // is mounted, masked or pivoted (it would happen on the host); the process is chrooted
   const mountNs = nss.find((n) => n.type === 'mount');
-  if (!mountNs) warnings.push('no mount namespace: the rootfs, mounts, devices, masked and read-only paths are not set up; the process sees the host\'s filesystem');
+  if (!mountNs) warnings.push('no mount namespace: mounts, devices, masked and read-only paths are not set up (they would change the host); the process is only chrooted into the rootfs');
   let cloneFlags = 0;
   let unshareFlags = 0;
   const childJoins: Record<string, string> = {};
@@ -200,6 +204,10 @@ export function planInit(input: InitPlanInput): InitPlan {
     checkpoints.push('hooks');
   }
   if (mp) planPivot(b, input, userns);
+  else {
+    b.call('chroot', [{ str: input.rootfs }], `chroot ${input.rootfs} (no mount namespace: no pivot_root)`);
+    b.call('chdir', [{ str: '/' }], 'chdir /');
+  }
   // ---- uts, sysctl, rlimits, personality ------------------------------------------------------
   if (spec.hostname !== undefined && has('uts')) b.call('sethostname', [{ str: spec.hostname }, Buffer.byteLength(spec.hostname)], `sethostname ${spec.hostname}`);
   if (spec.domainname !== undefined && has('uts')) b.call('setdomainname', [{ str: spec.domainname }, Buffer.byteLength(spec.domainname)], `setdomainname ${spec.domainname}`);
@@ -237,7 +245,8 @@ export function planInit(input: InitPlanInput): InitPlan {
     apparmorProfile: process.apparmorProfile,
     setgroupsAllowed: true,
   };
-  const planned = setup ? planProcessSetup(b, setup, { seccompLate: true }) : null;
+  // a notify listener fd must reach the runtime before "ready": no late filter then
+  const planned = setup ? planProcessSetup(b, setup, { seccompLate: !input.seccomp?.notify }) : null;
   const lookup: LookupPlan = planned?.lookup ?? { name: '', candidates: [], direct: false };
   b.timestamp('ready');
   b.checkpoint('ready');
@@ -249,7 +258,12 @@ export function planInit(input: InitPlanInput): InitPlan {
   b.call('close', [{ slot: 'sync' }], 'close the sync socket', 'trip');
   b.call('close', [{ slot: 'records' }], 'close the records pipe', 'trip');
   const fifoFd = b.allocFd();
-  b.call('open', [{ fdPath: 'fifo' }, O.WRONLY | O.CLOEXEC, 0], `open the exec FIFO (fd ${fifoFd}): blocks until start`, 'trip');
+  if (mountNs) {
+    b.call('open', [{ fdPath: 'fifo' }, O.WRONLY | O.CLOEXEC, 0], `open the exec FIFO (fd ${fifoFd}): blocks until start`, 'trip');
+  } else {
+    // chrooted without a /proc of our own: reopen the FIFO relative to its directory instead
+    b.call('openat', [b.keepFd('fifodir'), { str: 'exec.fifo' }, O.WRONLY | O.CLOEXEC, 0], `open the exec FIFO (fd ${fifoFd}): blocks until start`, 'trip');
+  }
   b.records(fifoFd, 'records now go to start through the exec FIFO');
   b.timestamp('started');
   if (setup && planned) planExec(b, setup, lookup, !planned.seccompInstalled);
@@ -259,12 +273,14 @@ export function planInit(input: InitPlanInput): InitPlan {
   return {
     program: b.build(),
     cloneFlags,
+    needsFifoDir: !mountNs,
     newUserns,
     childJoins,
     parentJoins,
     newTimens,
     lookup,
-    checkpoints,
+    checkpoints: [...checkpoints.slice(0, 1), ...(mp?.copyups ?? []).map((d) => `copyup:${d}`), ...checkpoints.slice(1)],
+    copyups: mp?.copyups ?? [],
     warnings,
     notes,
   };
@@ -338,6 +354,8 @@ class MountPlanner {
   /** destinations mounted so far, in order */
   private readonly mounted: Array<{ dest: string; flags: number; bind: boolean }> = [];
   private readonly maskedDirs: string[] = [];
+  /** tmpcopyup destinations, in order (each has a checkpoint "copyup:<dest>") */
+  readonly copyups: string[] = [];
 
   constructor(
     private readonly b: ProgramBuilder,
@@ -396,7 +414,8 @@ class MountPlanner {
   mount(m: Mount): void {
     const dest = this.resolve(m.destination);
     const opts = parseMountOptions(m.options);
-    if (opts.tmpcopyup) throw new Error(`mount ${dest}: the tmpcopyup option is not supported yet`);
+    if (opts.tmpcopyup && (isBindMount(m) || m.type !== 'tmpfs')) throw new Error(`mount ${dest}: tmpcopyup applies to tmpfs mounts only`);
+    if (opts.tmpcopyup && this.covered(dest)) throw new Error(`mount ${dest}: tmpcopyup below another mount is not supported`);
     if (opts.idmap || m.uidMappings || m.gidMappings) throw new Error(`mount ${dest}: idmapped mounts are not supported yet`);
     const bind = isBindMount(m);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
@@ -431,6 +450,11 @@ class MountPlanner {
     }
     this.b.close(fd);
     this.mounted.push({ dest, flags: opts.flags, bind });
+    if (opts.tmpcopyup) {
+      // the parent copies what the tmpfs now hides into it, before anything is mounted below
+      this.b.checkpoint(`copyup:${dest}`);
+      this.copyups.push(dest);
+    }
 
     const needsRemount = bind && (flagsNoProp | lockedFlags) !== 0;
     if (needsRemount || opts.propagation.length || opts.hasRecursive) {

@@ -12,7 +12,11 @@ export interface CompiledFilter {
   program: Uint8Array;
   flags: number;
   instructions: number;
+  /** some action is SCMP_ACT_NOTIFY: the listener fd goes to the runtime over the `notify` slot */
+  notify?: boolean;
 }
+
+const SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
 
 export interface ProcessSetupInput {
   process: Process;
@@ -72,7 +76,16 @@ export function planSignalReset(b: ProgramBuilder): void {
 }
 
 export function planSeccomp(b: ProgramBuilder, filter: CompiledFilter, when: string): void {
-  b.syscall('seccomp', [SECCOMP_SET_MODE_FILTER, filter.flags, { fprog: filter.program }], `install seccomp filter (${filter.instructions} instructions, ${when})`);
+  if (!filter.notify) {
+    b.syscall('seccomp', [SECCOMP_SET_MODE_FILTER, filter.flags, { fprog: filter.program }], `install seccomp filter (${filter.instructions} instructions, ${when})`);
+    return;
+  }
+  // with SCMP_ACT_NOTIFY, seccomp() returns the listener fd (the lowest free number): hand it to
+  // the runtime, which passes it on to the listenerPath agent, and drop our copy
+  const listener = b.allocFd();
+  b.syscall('seccomp', [SECCOMP_SET_MODE_FILTER, filter.flags | SECCOMP_FILTER_FLAG_NEW_LISTENER, { fprog: filter.program }], `install seccomp filter (${filter.instructions} instructions, ${when}), listener fd ${listener}`);
+  b.call('sendmsg', [b.keepFd('notify'), { sendFd: listener }, 0], `send the seccomp listener fd ${listener} to the runtime`);
+  b.close(listener, `close the seccomp listener fd ${listener}`);
 }
 
 /**

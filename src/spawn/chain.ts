@@ -296,6 +296,7 @@ function argBytes(a: unknown): number {
   if ('recordOf' in a) return 64;
   if ('fdPath' in a) return 32;
   if ('fprog' in a) return (a as { fprog: Uint8Array }).fprog.length + 48;
+  if ('sendFd' in a) return 160;
   return 0;
 }
 
@@ -311,6 +312,25 @@ function materializeArg(arena: Arena, a: Arg, childFd: Record<string, number>, e
     return BigInt(fd);
   }
   if ('errnoAddress' in a) return errnoLoc;
+  if ('sendFd' in a) {
+    // struct msghdr { name, namelen, iov, iovlen, control, controllen, flags } with one iovec
+    // of one byte and a cmsghdr { len = CMSG_LEN(4), SOL_SOCKET, SCM_RIGHTS, fd }
+    const byte = arena.alloc(8, 8);
+    const iov = arena.alloc(16, 8);
+    arena.setU64(iov, byte);
+    arena.setU64(iov + 8n, 1n);
+    const control = arena.alloc(24, 8);
+    arena.setU64(control, 20n);
+    arena.setU32(control + 8n, 1);
+    arena.setU32(control + 12n, 1);
+    arena.setU32(control + 16n, a.sendFd);
+    const msg = arena.alloc(56, 8);
+    arena.setU64(msg + 16n, iov);
+    arena.setU64(msg + 24n, 1n);
+    arena.setU64(msg + 32n, control);
+    arena.setU64(msg + 40n, 24n);
+    return msg;
+  }
   if ('fprog' in a) {
     const filter = arena.bytes(a.fprog, 8);
     const prog = arena.alloc(16, 8); // struct sock_fprog { unsigned short len; struct sock_filter *filter; }

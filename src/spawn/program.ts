@@ -35,7 +35,10 @@ export interface FdPathArg { fdPath: string }
 /** A struct sock_fprog pointing at this classic BPF program (struct sock_filter[]). */
 export interface FprogArg { fprog: Uint8Array }
 
-export type Arg = number | bigint | StrArg | BytesArg | StrvArg | SlotArg | ErrnoArg | BufferArg | FdPathArg | FprogArg;
+/** A struct msghdr carrying one byte and this fd as SCM_RIGHTS (for sendmsg). */
+export interface SendFdArg { sendFd: number }
+
+export type Arg = number | bigint | StrArg | BytesArg | StrvArg | SlotArg | ErrnoArg | BufferArg | FdPathArg | FprogArg | SendFdArg;
 
 export interface CallStep {
   op: 'call';
@@ -132,6 +135,7 @@ export function describeArg(a: Arg, keep?: string[], keepBase?: number): string 
   if ('errnoAddress' in a) return '&errno';
   if ('buffer' in a) return `buf[${a.buffer}]`;
   if ('fprog' in a) return `&sock_fprog{${a.fprog.length / 8} instructions}`;
+  if ('sendFd' in a) return `&msghdr{SCM_RIGHTS fd ${a.sendFd}}`;
   if ('fdPath' in a) {
     const i = keep ? keep.indexOf(a.fdPath) : -1;
     return i >= 0 && keepBase !== undefined ? `"/proc/self/fd/${keepBase + i}" (${a.fdPath})` : `"/proc/self/fd/N" (${a.fdPath})`;

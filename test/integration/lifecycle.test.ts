@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Runtime, leftoverCgroups, processesWith, skipUnlessRoot, sleep, uniqueId } from '../helpers/runtime';
+import { ROOTFS, Runtime, leftoverCgroups, processesWith, skipUnlessRoot, sleep, uniqueId } from '../helpers/runtime';
 
 describe('lifecycle', { skip: skipUnlessRoot }, () => {
   const rt = new Runtime();
@@ -152,6 +152,37 @@ describe('lifecycle', { skip: skipUnlessRoot }, () => {
     assert.equal(mine.bundle, b);
     assert.match(rt.run(['list']).stdout, new RegExp(`^ID\\s+PID\\s+STATUS\\s+BUNDLE\\s+CREATED\\s+OWNER\\n(.*\\n)*${id}\\s+\\d+\\s+created\\s+`, 'm'));
     assert.match(rt.run(['list', '-q']).stdout, new RegExp(`^${id}$`, 'm'));
+    assert.equal(rt.run(['delete', '--force', id]).code, 0);
+  });
+
+  it('creates a container without a process; start then fails and the container stops', async () => {
+    const id = uniqueId();
+    const b = rt.bundle((c) => delete c.process);
+    assert.equal(rt.run(['create', '--bundle', b, id]).code, 0);
+    assert.equal(rt.state(id)?.status, 'created');
+    const r = rt.run(['start', id]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot start a container without a process/);
+    for (let i = 0; i < 100 && rt.state(id)?.status !== 'stopped'; i++) await sleep(10);
+    assert.equal(rt.state(id)?.status, 'stopped');
+    assert.equal(rt.run(['delete', id]).code, 0);
+  });
+
+  it('runs a container that shares every namespace with the host (chrooted, nothing mounted)', async () => {
+    const id = uniqueId();
+    const b = rt.bundle((c) => {
+      c.linux.namespaces = [];
+      delete c.hostname;
+      delete c.linux.maskedPaths; // they need a mount namespace of the container's own
+      delete c.linux.readonlyPaths;
+      c.process.args = ['sleep', '1000'];
+    });
+    const r = rt.run(['run', '-d', '--bundle', b, id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /no mount namespace/);
+    const pid = rt.state(id)!.pid as number;
+    for (const ns of ['mnt', 'pid', 'net', 'uts', 'ipc']) assert.equal(fs.readlinkSync(`/proc/${pid}/ns/${ns}`), fs.readlinkSync(`/proc/self/ns/${ns}`), ns);
+    assert.equal(fs.readlinkSync(`/proc/${pid}/root`), ROOTFS);
     assert.equal(rt.run(['delete', '--force', id]).code, 0);
   });
 

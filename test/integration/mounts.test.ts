@@ -97,6 +97,22 @@ describe('mounts', { skip: skipUnlessRoot }, () => {
     });
   }
 
+  it('copies what a tmpfs hides into it with tmpcopyup (modes, owners, symlinks)', () => {
+    const rootfs = path.join(rt.tmp, 'copyup-rootfs');
+    fs.cpSync(ROOTFS, rootfs, { recursive: true, verbatimSymlinks: true });
+    fs.mkdirSync(path.join(rootfs, 'run', 'seed'), { recursive: true });
+    fs.writeFileSync(path.join(rootfs, 'run', 'seed', 'file.txt'), 'seeded\n', { mode: 0o604 });
+    fs.chownSync(path.join(rootfs, 'run', 'seed', 'file.txt'), 1000, 1000);
+    fs.symlinkSync('seed/file.txt', path.join(rootfs, 'run', 'link'));
+    const r = rt.inside('cat /run/link; stat -c "%a %u %g" /run/seed/file.txt; grep " /run " /proc/self/mountinfo | cut -d" " -f9; echo new > /run/new', (c) => {
+      c.root.path = rootfs;
+      c.mounts.push({ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] });
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'seeded\n604 1000 1000\ntmpfs\n');
+    assert.equal(fs.existsSync(path.join(rootfs, 'run', 'new')), false, 'writes go to the tmpfs');
+  });
+
   it('joins namespaces by path', async () => {
     const first = uniqueId();
     assert.equal(rt.run(['run', '-d', '--bundle', rt.bundle((c) => (c.process.args = ['sleep', '1000'])), first]).code, 0);

@@ -114,7 +114,7 @@ describe('init plan', () => {
   });
 
   it('refuses what it cannot do, clearly', () => {
-    assert.throws(() => planInit({ spec: spec((s) => s.mounts!.push({ destination: '/x', type: 'tmpfs', options: ['tmpcopyup'] })), rootfs: '/r', facts: facts() }), /tmpcopyup/);
+    assert.throws(() => planInit({ spec: spec((s) => s.mounts!.push({ destination: '/x', type: 'bind', source: '/s', options: ['bind', 'tmpcopyup'] })), rootfs: '/r', facts: facts((f) => (f.bindSources['/s'] = { kind: 'dir', mountFlags: 0 })) }), /tmpcopyup applies to tmpfs mounts only/);
     assert.throws(() => planInit({ spec: spec((s) => s.mounts!.push({ destination: '/x', type: 'bind', source: '/missing' })), rootfs: '/r', facts: facts() }), /bind source \/missing does not exist/);
   });
 
@@ -155,9 +155,10 @@ describe('init plan', () => {
     assert.ok(q.hostPaths.includes('/proc/kcore'));
   });
 
-  it('without a mount namespace, sets up no rootfs (as runc) and says so', () => {
+  it('without a mount namespace, mounts nothing, chroots, and says so', () => {
     const p = planInit({ spec: spec((s) => (s.linux!.namespaces = [{ type: 'pid' }])), rootfs: '/r', facts: facts() });
-    assert.ok(!descs(p.program.steps).some((d) => /pivot_root|mount proc|^mask /.test(d)));
+    assert.ok(!descs(p.program.steps).some((d) => /^pivot_root|mount proc|^mask /.test(d)));
+    assert.ok(descs(p.program.steps).some((d) => d.startsWith('chroot /r')));
     assert.match(p.warnings.join('\n'), /no mount namespace/);
   });
 
