@@ -5,6 +5,7 @@
 
 import { CAPABILITIES, CLOSE_RANGE_CLOEXEC, F, O, PR, LINUX_CAPABILITY_VERSION_3, SECCOMP_SET_MODE_FILTER, SIGKILL, SIGSTOP } from '../linux/constants';
 import type { Process } from '../spec/types';
+import { capabilityNumber as capabilityIndex } from '../spec/known';
 import { ProgramBuilder, u32Array } from './builder';
 import type { StdioFact } from './facts';
 
@@ -43,7 +44,7 @@ export interface LookupPlan {
 const X_OK = 1;
 
 export function capabilityNumber(name: string): number {
-  const i = (CAPABILITIES as readonly string[]).indexOf(name);
+  const i = capabilityIndex(name) ?? -1;
   if (i < 0) throw new Error(`unknown capability ${name}`);
   return i;
 }

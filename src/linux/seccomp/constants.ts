@@ -3,31 +3,12 @@
  * These lists are exported so the `features` document can say what tsrunc supports.
  */
 
-/** Every OCI seccomp action, all supported. SCMP_ACT_KILL is an alias of SCMP_ACT_KILL_THREAD. */
-export const SECCOMP_ACTIONS = [
-  'SCMP_ACT_KILL',
-  'SCMP_ACT_KILL_PROCESS',
-  'SCMP_ACT_KILL_THREAD',
-  'SCMP_ACT_TRAP',
-  'SCMP_ACT_ERRNO',
-  'SCMP_ACT_TRACE',
-  'SCMP_ACT_ALLOW',
-  'SCMP_ACT_LOG',
-  'SCMP_ACT_NOTIFY',
-] as const;
-export type SeccompActionName = (typeof SECCOMP_ACTIONS)[number];
-
-/** Every OCI argument operator, all supported. */
-export const SECCOMP_OPERATORS = [
-  'SCMP_CMP_NE',
-  'SCMP_CMP_LT',
-  'SCMP_CMP_LE',
-  'SCMP_CMP_EQ',
-  'SCMP_CMP_GE',
-  'SCMP_CMP_GT',
-  'SCMP_CMP_MASKED_EQ',
-] as const;
-export type SeccompOperatorName = (typeof SECCOMP_OPERATORS)[number];
+// The OCI names (every action and operator of runtime-spec 1.3, all supported) are the spec's
+// vocabulary: one list, in src/spec/known.ts.
+import { SECCOMP_ACTIONS, SECCOMP_OPERATORS, type SeccompAction, type SeccompOperator } from '../../spec/known';
+export { SECCOMP_ACTIONS, SECCOMP_OPERATORS };
+export type SeccompActionName = SeccompAction;
+export type SeccompOperatorName = SeccompOperator;
 
 /** libseccomp's `enum scmp_compare` values; the rule database orders nodes by them. */
 export const Cmp = { NE: 1, LT: 2, LE: 3, EQ: 4, GE: 5, GT: 6, MASKED_EQ: 7 } as const;
