@@ -51,11 +51,15 @@ export interface Created {
 const O_PATH = 0o10000000;
 const O_CLOEXEC = 0o2000000;
 
-export function compileFilter(spec: Spec): CompiledFilter | null {
+export function compileFilter(spec: Spec, warn?: (m: string) => void): CompiledFilter | null {
   const profile = spec.linux?.seccomp;
   if (!profile) return null;
-  const { compileSeccomp } = require('../linux/seccomp') as typeof import('../linux/seccomp');
+  const { compileSeccomp, deniedChainSyscalls } = require('../linux/seccomp') as typeof import('../linux/seccomp');
   const c = compileSeccomp(profile, { nativeArch: hostArch().name });
+  // the init keeps running libc code after installing the filter (docs/seccomp.md)
+  const denied = deniedChainSyscalls(profile, hostArch().name);
+  if (denied.includes('rt_sigprocmask')) throw new ContainerError('linux.seccomp: the profile denies rt_sigprocmask, which the container\'s init needs between its last steps (after the filter is installed)');
+  if (denied.length) warn?.(`linux.seccomp: the profile does not allow ${denied.join(', ')}, which the container's init may still call after installing the filter`);
   return { program: c.program, flags: c.flags, instructions: c.instructions, notify: c.usesNotify };
 }
 
@@ -75,7 +79,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
   validateId(opts.id);
   const bundle = loadBundle(opts.bundle, opts.warn);
   checkHostSupport(bundle.spec, { apparmor: fs.existsSync('/sys/kernel/security/apparmor'), selinux: fs.existsSync('/sys/fs/selinux/enforce') }, opts.warn);
-  const filter = compileFilter(bundle.spec);
+  const filter = compileFilter(bundle.spec, opts.warn);
   if (opts.consoleSocket) throw new ContainerError('--console-socket: terminals are not supported by tsrunc yet');
   if (opts.preserveFds) throw new ContainerError('--preserve-fds is not supported by tsrunc yet');
   return withLock(opts.store.root, opts.id, () => createLocked(opts, bundle, filter));

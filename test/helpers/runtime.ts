@@ -118,6 +118,14 @@ export class Runtime {
       for (const s of JSON.parse(list.stdout || '[]') as Array<{ id: string }>) this.run(['delete', '--force', s.id]);
     }
     fs.rmSync(this.tmp, { recursive: true, force: true });
+    // the tests' parent cgroup: whichever test file finishes last removes it (others still use it)
+    for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+      try {
+        fs.rmdirSync(path.join('/sys/fs/cgroup', h, CGROUP_PREFIX.slice(1)));
+      } catch {
+        /* in use by another test file, or not there */
+      }
+    }
     // the busybox rootfs is shared by every test: mount targets made in it would pile up
     const now = rootfsListing();
     if (now !== this.rootfsBefore) throw new Error(`a test left files in the shared rootfs ${ROOTFS}:\nbefore: ${this.rootfsBefore}\nafter:  ${now}`);

@@ -9,15 +9,18 @@ import { ROOTFS, Runtime, skipUnlessRoot, uniqueId } from '../helpers/runtime';
 describe('inside a container', { skip: skipUnlessRoot }, () => {
   const rt = new Runtime();
 
-  it('runs as pid 1 with the configured hostname, uid, gid and groups', () => {
-    const r = rt.inside('echo pid=$$; hostname; id', (c) => {
-      c.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 100] };
+  it('runs as pid 1 with the configured hostname, domainname, uid, gid, groups, umask and OOM score', () => {
+    const r = rt.inside('echo pid=$$; hostname; cat /proc/sys/kernel/domainname; id; umask; cat /proc/self/oom_score_adj', (c) => {
+      c.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 100], umask: 0o027 };
       c.hostname = 'box-one';
+      c.domainname = 'example.org';
+      c.process.oomScoreAdj = 123;
     });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^pid=1$/m);
-    assert.match(r.stdout, /^box-one$/m);
+    assert.match(r.stdout, /^box-one\nexample\.org$/m);
     assert.match(r.stdout, /uid=1000\(user\) gid=1000\(user\) groups=5\(tty\),100/);
+    assert.match(r.stdout, /^0027\n123$/m);
   });
 
   it('has its own namespaces, and shares the ones the config does not ask for', () => {

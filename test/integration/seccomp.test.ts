@@ -67,6 +67,8 @@ describe('seccomp', { skip: skipUnlessRoot }, () => {
       [{ defaultAction: 'SCMP_ACT_NOPE' }, /\/linux\/seccomp\/defaultAction/],
       [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_BOGUS' }] }] }, /\/linux\/seccomp\/syscalls\/0\/args\/0\/op/],
       [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [{ index: 7, value: 1, op: 'SCMP_CMP_EQ' }] }] }, /\/linux\/seccomp\/syscalls\/0\/args\/0\/index/],
+      // the init still switches contexts after installing the filter
+      [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['rt_sigprocmask'], action: 'SCMP_ACT_ERRNO' }] }, /denies rt_sigprocmask/],
     ];
     for (const [seccomp, message] of cases) {
       const id = uniqueId('bad');
