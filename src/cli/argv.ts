@@ -122,7 +122,7 @@ export const VERBS: VerbSpec[] = [
       { long: 'ignore-paused', kind: 'bool', description: 'allow exec in a paused container' },
     ],
   },
-  { name: 'ps', usage: '<container-id> [ps options]', description: 'ps displays the processes running inside a container', flags: [{ long: 'format', short: 'f', kind: 'string', description: 'select one of: table or json', default: 'table' }] },
+  { name: 'ps', usage: '<container-id> [ps options]', description: 'ps displays the processes running inside a container', stopAtPositional: true, flags: [{ long: 'format', short: 'f', kind: 'string', description: 'select one of: table or json', default: 'table' }] },
   { name: 'pause', usage: '<container-id>', description: 'pause suspends all processes inside the container', flags: [] },
   { name: 'resume', usage: '<container-id>', description: 'resumes all processes that have been previously paused', flags: [] },
   {
@@ -131,7 +131,7 @@ export const VERBS: VerbSpec[] = [
     description: 'update container resource constraints',
     flags: [
       { long: 'resources', short: 'r', kind: 'string', description: 'path to a file containing the resources to update or \'-\' to read from the standard input' },
-      ...['blkio-weight', 'cpu-period', 'cpu-quota', 'cpu-rt-period', 'cpu-rt-runtime', 'cpu-share', 'cpuset-cpus', 'cpuset-mems', 'kernel-memory', 'kernel-memory-tcp', 'memory', 'memory-reservation', 'memory-swap', 'pids-limit', 'l3-cache-schema', 'mem-bw-schema'].map(
+      ...['blkio-weight', 'cpu-period', 'cpu-quota', 'cpu-burst', 'cpu-rt-period', 'cpu-rt-runtime', 'cpu-share', 'cpuset-cpus', 'cpuset-mems', 'kernel-memory', 'kernel-memory-tcp', 'memory', 'memory-reservation', 'memory-swap', 'pids-limit', 'l3-cache-schema', 'mem-bw-schema'].map(
         (long): FlagSpec => ({ long, kind: 'string', description: long.replace(/-/g, ' ') }),
       ),
     ],

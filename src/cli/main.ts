@@ -147,6 +147,11 @@ for (const verb of ['exec', 'ps', 'pause', 'resume', 'update', 'events']) {
   };
 }
 
+// pause, resume, update, events, ps: the cgroup verbs (loaded only when one of them runs)
+for (const verb of ['ps', 'pause', 'resume', 'update', 'events']) {
+  HANDLERS[verb] = (g, o, args) => (require('./cgroup-verbs') as typeof import('./cgroup-verbs')).CGROUP_VERBS[verb](g, o, args);
+}
+
 function camel(s: string): string {
   return s.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
 }

@@ -8,7 +8,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { containerCgroups, createCgroups, joinCgroups, removeCgroupDirs, type ContainerCgroup } from '../linux/cgroups';
+import { applyResources, containerCgroups, createCgroups, joinCgroups, removeCgroupDirs, type ContainerCgroup } from '../linux/cgroups';
 import { NAMESPACES } from '../linux/constants';
 import { closeFd, killPid, mkfifo, socketPair, waitChild } from '../linux/libc';
 import { isAlive, procStat } from '../linux/proc';
@@ -116,6 +116,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     rec.cgroups.dirs = cgroups.map((c) => c.dir);
     rec.cgroups.created = createCgroups(cgroups);
     store.write(rec);
+    applyResources(cgroups, spec.linux?.resources); // limits and device rules hold before the init joins
 
     const fifo = store.fifoPath(id);
     mkfifo(fifo, 0o622);

@@ -1,7 +1,7 @@
 // kill, delete, state and list: the verbs that only look at the state directory and the kernel.
 // They must stay cheap (no koffi, no validators): they run on every container stop.
 
-import { cgroupPids, removeCgroupDirs } from '../linux/cgroups';
+import { cgroupKill, cgroupPids, cgroupsFromDirs, isFrozen, removeCgroupDirs, setFrozen, signalAll } from '../linux/cgroups';
 import { SIGNALS, SIGRTMIN, SIGRTMAX } from '../linux/constants';
 import { isAlive } from '../linux/proc';
 import { status, type ContainerRecord, type StateStore, type Status } from '../state/store';
@@ -49,13 +49,8 @@ export async function killContainer(store: StateStore, id: string, signal: strin
   const st = status(store, rec);
   if (st !== 'created' && st !== 'running' && st !== 'paused') throw new ContainerError('container not running');
   if (all) {
-    for (const pid of cgroupPids(rec.cgroups.dirs)) {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* exited meanwhile */
-      }
-    }
+    // every process, through the cgroup (cgroup.kill for SIGKILL where there is one)
+    signalAll(cgroupsFromDirs(rec.cgroups.dirs), sig);
     if (st === 'paused' && sig === 9) thaw(rec);
     return;
   }
@@ -63,8 +58,8 @@ export async function killContainer(store: StateStore, id: string, signal: strin
 }
 
 function thaw(rec: ContainerRecord): void {
-  const fs = require('node:fs') as typeof import('node:fs');
-  for (const d of rec.cgroups.dirs) if (d.includes('/freezer/')) fs.writeFileSync(`${d}/freezer.state`, 'THAWED');
+  const cgroups = cgroupsFromDirs(rec.cgroups.dirs);
+  if (isFrozen(cgroups)) setFrozen(cgroups, false);
 }
 
 function sleep(ms: number): void {
@@ -74,6 +69,7 @@ function sleep(ms: number): void {
 /** SIGKILL the init and everything left in the container's cgroup, and wait until they are gone. */
 function killEverything(rec: ContainerRecord): void {
   thawIfFrozen(rec);
+  cgroupKill(cgroupsFromDirs(rec.cgroups.dirs)); // everything at once where cgroup v2 can; the loop below checks
   for (let round = 0; round < 400; round++) {
     const pids = cgroupPids(rec.cgroups.dirs);
     if (rec.pid > 0 && isAlive(rec.pid, rec.pidStartTime)) pids.push(rec.pid);

@@ -1,0 +1,259 @@
+// The cgroup planner, pure: config → file writes for v1, v2 and hybrid hosts; Docker's zero
+// values; the device rules (order, defaults, the emulator) and the cgroup v2 device program.
+
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { planResources, sharesToWeight, blkioWeightToIoWeight, swapToV2, type CgroupVersion, type PlanHost } from '../../src/linux/cgroups/resources';
+import { containerDeviceRules, deviceProgram, emulate, encodeProgram, permits, runDeviceProgram, specDeviceRules, v1DeviceWrites, DEFAULT_DEVICE_RULES } from '../../src/linux/cgroups/devices';
+import { mergeResources, parseDuration, ramInBytes, resourcesFromFlags } from '../../src/container/cgroup-ops';
+import { toJson } from '../../src/linux/cgroups/stats';
+import type { LinuxResources } from '../../src/spec/types';
+
+const V1: PlanHost = { version: (c) => (['memory', 'cpu', 'cpuset', 'pids', 'io', 'devices', 'freezer', 'net_cls', 'net_prio', 'hugetlb', 'rdma'].includes(c) ? 1 : undefined) };
+const V2: PlanHost = { version: (c) => (['memory', 'cpu', 'cpuset', 'pids', 'io', 'hugetlb', 'rdma', 'misc', 'cgroup'].includes(c) ? 2 : undefined) };
+/** these machines: v1 controllers, hugetlb only on the cgroup2 mount, no net_cls/net_prio/rdma */
+const HYBRID: PlanHost = {
+  version: (c): CgroupVersion | undefined => (['memory', 'cpu', 'cpuset', 'pids', 'io', 'devices', 'freezer'].includes(c) ? 1 : c === 'hugetlb' || c === 'cgroup' ? 2 : undefined),
+};
+
+const plan = (r: LinuxResources, host: PlanHost, opts = {}) => planResources(r, host, opts).writes.map((w) => `${w.controller}:${w.file}=${w.value}`);
+
+describe('cgroup resources planner', () => {
+  it('maps memory to v1 and v2 files', () => {
+    const r: LinuxResources = { memory: { limit: 64 << 20, reservation: 32 << 20, swap: 128 << 20, swappiness: 10, disableOOMKiller: true } };
+    assert.deepEqual(plan(r, V1), [
+      'memory:memory.limit_in_bytes=67108864',
+      'memory:memory.memsw.limit_in_bytes=134217728',
+      'memory:memory.soft_limit_in_bytes=33554432',
+      'memory:memory.swappiness=10',
+      'memory:memory.oom_control=1',
+    ]);
+    assert.throws(() => plan(r, V2), /swappiness: cgroup v2 has no per-cgroup swappiness/);
+    const r2: LinuxResources = { memory: { limit: 64 << 20, reservation: 32 << 20, swap: 128 << 20 } };
+    assert.deepEqual(plan(r2, V2), ['memory:memory.max=67108864', 'memory:memory.swap.max=67108864', 'memory:memory.low=33554432']);
+    assert.deepEqual(plan({ memory: { limit: -1, swap: -1 } }, V2), ['memory:memory.max=max', 'memory:memory.swap.max=max']);
+    assert.deepEqual(plan({ memory: { limit: -1 } }, V1), ['memory:memory.limit_in_bytes=-1']);
+  });
+
+  it('orders v1 memory and memsw so that memsw >= limit at every step', () => {
+    const current = (memsw: string): PlanHost => ({ ...V1, read: (_c, f) => (f === 'memory.memsw.limit_in_bytes' ? memsw : undefined) });
+    // growing: memsw first
+    assert.deepEqual(plan({ memory: { limit: 256 << 20, swap: 512 << 20 } }, current(String(128 << 20)), { update: true }), ['memory:memory.memsw.limit_in_bytes=536870912', 'memory:memory.limit_in_bytes=268435456']);
+    // shrinking: limit first
+    assert.deepEqual(plan({ memory: { limit: 32 << 20, swap: 64 << 20 } }, current(String(128 << 20)), { update: true }), ['memory:memory.limit_in_bytes=33554432', 'memory:memory.memsw.limit_in_bytes=67108864']);
+  });
+
+  it('converts swap to cgroup v2 (swap alone) and refuses what cannot be expressed', () => {
+    assert.equal(swapToV2(undefined, 1), undefined);
+    assert.equal(swapToV2(0, 100), undefined);
+    assert.equal(swapToV2(-1, 100), 'max');
+    assert.equal(swapToV2(300, 100), '200');
+    assert.throws(() => swapToV2(300, undefined), /without a memory limit/);
+    assert.throws(() => swapToV2(50, 100), /less than the memory limit/);
+    // update with --memory-swap only: the current limit counts
+    assert.deepEqual(plan({ memory: { swap: 300 } }, V2, { currentMemoryLimit: 100 }), ['memory:memory.swap.max=200']);
+  });
+
+  it('refuses on v2 what only v1 has, naming the field', () => {
+    assert.throws(() => plan({ memory: { kernel: 1 << 20 } }, V2), /linux\.resources\.memory\.kernel: cgroup v2 has no kernel memory limit/);
+    assert.throws(() => plan({ memory: { kernelTCP: 1 << 20 } }, V2), /kernelTCP/);
+    assert.throws(() => plan({ memory: { disableOOMKiller: true } }, V2), /cannot disable the OOM killer/);
+    assert.throws(() => plan({ cpu: { realtimeRuntime: 1000 } }, V2), /realtimeRuntime: cgroup v2 has no realtime/);
+    assert.throws(() => plan({ blockIO: { leafWeight: 100 } }, V2), /leafWeight: cgroup v2 has no leaf weights/);
+    assert.throws(() => plan({ network: { classID: 0x100001 } }, V2), /net_cls.* not available|no net_cls/);
+  });
+
+  it('refuses a controller the host does not have (network on these hosts)', () => {
+    assert.throws(() => plan({ network: { classID: 0x100001 } }, HYBRID), /linux\.resources\.network\.classID: the net_cls cgroup controller is not available on this host/);
+    assert.throws(() => plan({ network: { priorities: [{ name: 'eth0', priority: 5 }] } }, HYBRID), /net_prio cgroup controller is not available/);
+    assert.throws(() => plan({ rdma: { mlx5_0: { hcaHandles: 3 } } }, HYBRID), /rdma cgroup controller is not available/);
+    assert.deepEqual(plan({ network: { classID: 0x100001, priorities: [{ name: 'eth0', priority: 5 }] } }, V1), ['net_cls:net_cls.classid=1048577', 'net_prio:net_prio.ifpriomap=eth0 5']);
+    assert.deepEqual(plan({ rdma: { mlx5_0: { hcaHandles: 3 } } }, V2), ['rdma:rdma.max=mlx5_0 hca_handle=3 hca_object=max']);
+  });
+
+  it('maps cpu to v1 and v2', () => {
+    const r: LinuxResources = { cpu: { shares: 512, quota: 50000, period: 100000, burst: 10000, cpus: '0', mems: '0', idle: 0 } };
+    assert.deepEqual(plan(r, V1), [
+      'cpuset:cpuset.mems=0',
+      'cpuset:cpuset.cpus=0',
+      'cpu:cpu.shares=512',
+      'cpu:cpu.cfs_period_us=100000',
+      'cpu:cpu.cfs_quota_us=50000',
+      'cpu:cpu.cfs_burst_us=10000',
+      'cpu:cpu.idle=0',
+    ]);
+    assert.deepEqual(plan(r, V2), ['cpuset:cpuset.mems=0', 'cpuset:cpuset.cpus=0', 'cpu:cpu.weight=20', 'cpu:cpu.max=50000 100000', 'cpu:cpu.max.burst=10000', 'cpu:cpu.idle=0']);
+    assert.deepEqual(plan({ cpu: { quota: -1, period: 100000 } }, V2), ['cpu:cpu.max=max 100000']);
+    assert.deepEqual(plan({ cpu: { realtimeRuntime: 950000, realtimePeriod: 1000000 } }, V1), ['cpu:cpu.rt_period_us=1000000', 'cpu:cpu.rt_runtime_us=950000']);
+    assert.equal(sharesToWeight(1024), 39);
+    assert.equal(sharesToWeight(2), 1);
+    assert.equal(sharesToWeight(262144), 10000);
+    assert.throws(() => plan({ cpu: { shares: 1 } }, V2), /out of the range/);
+  });
+
+  it('maps pids, hugetlb, block I/O', () => {
+    assert.deepEqual(plan({ pids: { limit: 50 } }, V1), ['pids:pids.max=50']);
+    assert.deepEqual(plan({ pids: { limit: -1 } }, V2), ['pids:pids.max=max']);
+    assert.deepEqual(plan({ hugepageLimits: [{ pageSize: '2MB', limit: 4 << 20 }] }, V1), ['hugetlb:hugetlb.2MB.limit_in_bytes=4194304', 'hugetlb:hugetlb.2MB.rsvd.limit_in_bytes=4194304']);
+    assert.deepEqual(plan({ hugepageLimits: [{ pageSize: '2MB', limit: 4 << 20 }] }, V2), ['hugetlb:hugetlb.2MB.max=4194304', 'hugetlb:hugetlb.2MB.rsvd.max=4194304']);
+    // hybrid: hugetlb is served by the cgroup2 mount here
+    assert.deepEqual(plan({ hugepageLimits: [{ pageSize: '1GB', limit: 0 }] }, HYBRID), ['hugetlb:hugetlb.1GB.max=0', 'hugetlb:hugetlb.1GB.rsvd.max=0']);
+    const io: LinuxResources = {
+      blockIO: {
+        weight: 500,
+        weightDevice: [{ major: 8, minor: 0, weight: 300 }],
+        throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }],
+        throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 100 }],
+      },
+    };
+    assert.deepEqual(plan(io, V1), ['blkio:blkio.weight=500', 'blkio:blkio.weight_device=8:0 300', 'blkio:blkio.throttle.read_bps_device=8:0 1048576', 'blkio:blkio.throttle.write_iops_device=8:0 100']);
+    assert.deepEqual(plan(io, V2), ['io:io.bfq.weight=500', 'io:io.bfq.weight=8:0 300', 'io:io.max=8:0 rbps=1048576', 'io:io.max=8:0 wiops=100']);
+    const alt = planResources(io, V2).writes[0].alternatives;
+    assert.deepEqual(alt, [{ file: 'io.weight', value: String(blkioWeightToIoWeight(500)) }]);
+    assert.equal(blkioWeightToIoWeight(10), 1);
+    assert.equal(blkioWeightToIoWeight(1000), 10000);
+  });
+
+  it('treats Docker\'s zero values as unset', () => {
+    // what Docker sends for a plain `docker run` and for `docker update --memory 64m`
+    const docker = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'docker-resources.json'), 'utf8')) as LinuxResources[];
+    assert.deepEqual(plan(docker[0], V1), []);
+    assert.deepEqual(plan(docker[0], V2), []);
+    assert.deepEqual(plan(docker[1], V1), ['memory:memory.limit_in_bytes=67108864', 'memory:memory.memsw.limit_in_bytes=134217728']);
+    assert.deepEqual(plan(docker[1], V2), ['memory:memory.max=67108864', 'memory:memory.swap.max=67108864']);
+    assert.deepEqual(plan(docker[2], V2), ['cpu:cpu.max=50000 100000', 'pids:pids.max=100']);
+  });
+
+  it('writes unified keys on cgroup v2 only (hybrid: controllers of the cgroup2 mount)', () => {
+    assert.deepEqual(plan({ unified: { 'memory.high': '1000000', 'cgroup.max.descendants': '5' } }, V2), ['memory:memory.high=1000000', 'cgroup:cgroup.max.descendants=5']);
+    assert.throws(() => plan({ unified: { 'memory.high': '1' } }, V1), /unified.*memory controller is on a cgroup v1 hierarchy|not available/);
+    assert.throws(() => plan({ unified: { 'memory.high': '1' } }, HYBRID), /memory controller is on a cgroup v1 hierarchy on this host/);
+    assert.deepEqual(plan({ unified: { 'hugetlb.2MB.max': '0', 'cgroup.max.depth': '2' } }, HYBRID), ['hugetlb:hugetlb.2MB.max=0', 'cgroup:cgroup.max.depth=2']);
+    assert.throws(() => plan({ unified: { '../memory.max': '1' } }, V2), /not a cgroup v2 file name/);
+    // unified comes last: it wins over the fields
+    const w = plan({ memory: { limit: 100 }, unified: { 'memory.max': '200' } }, V2);
+    assert.deepEqual(w, ['memory:memory.max=100', 'memory:memory.max=200']);
+  });
+
+  it('checkBeforeUpdate refuses a limit below the usage', () => {
+    const host: PlanHost = { ...V2, read: (_c, f) => (f === 'memory.current' ? '5000000' : undefined) };
+    assert.throws(() => plan({ memory: { limit: 1000000, checkBeforeUpdate: true } }, host, { update: true }), /below the current usage 5000000/);
+    assert.deepEqual(plan({ memory: { limit: 1000000 } }, host, { update: true }), ['memory:memory.max=1000000']);
+  });
+});
+
+describe('device rules', () => {
+  it('starts from deny-all, keeps the config\'s order, appends runc\'s defaults', () => {
+    const rules = containerDeviceRules([
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' },
+      { allow: false, type: 'c', major: 1, minor: 9, access: 'w' },
+    ]);
+    const writes = v1DeviceWrites(rules).map((w) => `${w.file} ${w.value}`);
+    assert.deepEqual(writes.slice(0, 4), ['devices.deny a', 'devices.deny a', 'devices.allow c 10:229 rw', 'devices.deny c 1:9 w']);
+    assert.equal(writes.length, 4 + DEFAULT_DEVICE_RULES.length);
+    assert.equal(writes[4], 'devices.allow c *:* m');
+    assert.ok(writes.includes('devices.allow c 136:* rwm'));
+  });
+
+  it('normalises types, wildcards and access; rejects bad ones', () => {
+    assert.deepEqual(specDeviceRules([{ allow: true }]), [{ allow: true, type: 'a', major: -1, minor: -1, access: 'rwm' }]);
+    assert.deepEqual(specDeviceRules([{ allow: true, type: 'b', major: 8, access: 'mwr' }]), [{ allow: true, type: 'b', major: 8, minor: -1, access: 'rwm' }]);
+    assert.throws(() => specDeviceRules([{ allow: true, type: 'x' }]), /type: "x" is not a, b or c/);
+    assert.throws(() => specDeviceRules([{ allow: true, type: 'c', access: 'rx' }]), /access: "rx"/);
+  });
+
+  it('emulates cgroup v1: resets, exceptions, later rules win', () => {
+    const st = emulate(containerDeviceRules([{ allow: true, type: 'c', major: 4, minor: -1 as never, access: 'rw' }]));
+    assert.equal(st.defaultAllow, false);
+    assert.equal(permits(st, 'c', 1, 3, 'r'), true, '/dev/null');
+    assert.equal(permits(st, 'c', 4, 7, 'w'), true, 'the config allows c 4:* rw');
+    assert.equal(permits(st, 'c', 4, 7, 'm'), true, 'mknod of any char device (runc default)');
+    assert.equal(permits(st, 'b', 8, 0, 'r'), false, 'a disk');
+    assert.equal(permits(st, 'c', 10, 229, 'r'), false, '/dev/fuse');
+    // privileged: allow-all after the deny
+    const priv = emulate(containerDeviceRules([{ allow: true, access: 'rwm' }]));
+    assert.equal(priv.defaultAllow, true);
+    assert.equal(permits(priv, 'b', 8, 0, 'w'), true);
+    // a deny inside a wildcard allow cannot be expressed in v1: refused, as runc does
+    assert.throws(() => emulate(containerDeviceRules([{ allow: true, type: 'c', major: 4, access: 'rwm' }, { allow: false, type: 'c', major: 4, minor: 1, access: 'r' }])), /cannot punch a hole/);
+    // removing an exact exception works
+    const rm = emulate(containerDeviceRules([{ allow: true, type: 'c', major: 4, minor: 1, access: 'rw' }, { allow: false, type: 'c', major: 4, minor: 1, access: 'w' }]));
+    assert.equal(permits(rm, 'c', 4, 1, 'r'), true);
+    assert.equal(permits(rm, 'c', 4, 1, 'w'), false);
+  });
+
+  it('compiles a cgroup v2 program that decides like the emulator', () => {
+    const configs = [
+      [],
+      [{ allow: true, type: 'c', major: 4, access: 'rw' }],
+      [{ allow: true, access: 'rwm' }, { allow: false, type: 'b', major: 8, minor: 0, access: 'w' }],
+      [{ allow: true, type: 'b', major: 7, minor: 3, access: 'r' }, { allow: false, type: 'c', major: 1, minor: 9, access: 'rwm' }],
+    ] as never[][];
+    for (const cfg of configs) {
+      const st = emulate(containerDeviceRules(cfg));
+      const prog = deviceProgram(st);
+      assert.equal(encodeProgram(prog).length, prog.length * 8);
+      for (const type of ['b', 'c'] as const) {
+        for (const [ma, mi] of [
+          [1, 3],
+          [1, 9],
+          [4, 0],
+          [4, 7],
+          [5, 2],
+          [7, 3],
+          [8, 0],
+          [10, 200],
+          [136, 4],
+        ]) {
+          for (const acc of ['r', 'w', 'm'] as const) {
+            const want = permits(st, type, ma, mi, acc) ? 1 : 0;
+            assert.equal(runDeviceProgram(prog, type, ma, mi, acc), want, `${JSON.stringify(cfg)}: ${type} ${ma}:${mi} ${acc}`);
+          }
+        }
+      }
+    }
+  });
+
+  it('encodes instructions as the kernel reads them', () => {
+    const b = encodeProgram([{ op: 0x61, dst: 2, src: 1, off: 4, imm: 0 }, { op: 0x55, dst: 4, src: 0, off: 3, imm: 136 }]);
+    assert.equal(b.toString('hex'), '6112040000000000' + '5504030088000000');
+  });
+});
+
+describe('update flags and documents', () => {
+  it('parses runc\'s flags with units', () => {
+    assert.equal(ramInBytes('64m', 'memory'), 64 << 20);
+    assert.equal(ramInBytes('1.5g', 'memory'), 1.5 * 2 ** 30);
+    assert.equal(ramInBytes('1024', 'memory'), 1024);
+    assert.equal(ramInBytes('-1', 'memory-swap'), -1);
+    assert.throws(() => ramInBytes('lots', 'memory'), /invalid value for --memory/);
+    assert.deepEqual(resourcesFromFlags({ memory: '64m', cpuQuota: '50000', cpuPeriod: '100000', pidsLimit: '30', cpusetCpus: '0' }), {
+      memory: { limit: 64 << 20 },
+      cpu: { quota: 50000, period: 100000, cpus: '0' },
+      blockIO: {},
+      pids: { limit: 30 },
+    });
+    assert.throws(() => resourcesFromFlags({ l3CacheSchema: 'L3:0=f' }), /Intel RDT/);
+    assert.throws(() => resourcesFromFlags({ cpuQuota: 'x' }), /cpu-quota/);
+  });
+
+  it('merges an update into the recorded resources: zero means unchanged', () => {
+    const cur: LinuxResources = { memory: { limit: 100, swap: 200 }, cpu: { shares: 512 }, pids: { limit: 10 } };
+    const m = mergeResources(cur, { memory: { limit: 300, reservation: 0, kernel: 0 }, cpu: { shares: 0, quota: 0 }, pids: { limit: 0 }, blockIO: { weight: 0 } } as LinuxResources);
+    assert.deepEqual(m, { memory: { limit: 300, swap: 200 }, cpu: { shares: 512 }, pids: { limit: 10 } });
+  });
+
+  it('parses Go durations', () => {
+    assert.equal(parseDuration('5s'), 5000);
+    assert.equal(parseDuration('100ms'), 100);
+    assert.equal(parseDuration('1m30s'), 90000);
+    assert.throws(() => parseDuration('5'), /invalid duration/);
+  });
+
+  it('prints uint64 counters exactly', () => {
+    assert.equal(toJson({ a: 9223372036854771712n, b: undefined, c: [1n, 'x'], d: null }), '{"a":9223372036854771712,"c":[1,"x"],"d":null}');
+  });
+});
