@@ -47,7 +47,8 @@ IMG_PODMAN=localhost/busybox:tsrunc
 # started are listed in $B/created-outside, and teardown removes them (when empty / unused)
 OUTSIDE=(/run/containerd /run/containerd/s /run/containerd/fifo /run/containerd/runc
          /run/containers /run/containers/networks /etc/docker /etc/docker/key.json
-         /etc/containers/networks /dev/shm/libpod_lock /run/tsrunc)
+         /etc/containers/networks /dev/shm/libpod_lock /run/tsrunc
+         /sys/fs/cgroup/memory/libpod_parent)   # podman's cgroupfs parent (conmon's cgroup)
 
 log() { printf '[clients-setup %(%H:%M:%S)T] %s\n' -1 "$*"; }
 die() { log "ERROR: $*"; exit 1; }

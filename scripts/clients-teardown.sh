@@ -121,7 +121,13 @@ fi
 if [[ -s $B/created-outside ]]; then
   tac "$B/created-outside" | while read -r p; do
     [[ -e $p ]] || continue
-    if [[ -d $p ]]; then
+    if [[ $p == /sys/fs/cgroup/memory/* ]]; then   # a cgroup: in every hierarchy, empty ones only
+      rel=${p#/sys/fs/cgroup/memory/}
+      for ctl in /sys/fs/cgroup/*/; do
+        [[ -d $ctl$rel ]] && find "$ctl$rel" -depth -type d -exec rmdir {} \; 2>/dev/null
+      done
+      [[ -e $p ]] && log "left cgroup $rel (in use)" || log "removed cgroup $rel"
+    elif [[ -d $p ]]; then
       find "$p" -depth \( -type f -size 0 -name '*.lock' -delete \) -o \( -type d -empty -delete \) 2>/dev/null
       [[ -e $p ]] && log "left $p (not empty)" || log "removed $p"
     elif [[ -f $p ]]; then   # /etc/docker/key.json (dockerd 20.10's trust key), /dev/shm/libpod_lock
