@@ -479,6 +479,18 @@ class MountPlanner {
   private cgroupMount(dest: string, m: Mount, flags: number): void {
     const base = flags & (MS.NOSUID | MS.NODEV | MS.NOEXEC);
     for (const p of pathPrefixes(dest)) this.ensureEntry(p, 'dir');
+    const only = this.facts.cgroupMounts.length === 1 ? this.facts.cgroupMounts[0] : undefined;
+    if (only?.fsType === 'cgroup2') {
+      // pure cgroup v2: the container's own cgroup directly at the destination, as runc shows it
+      const fd = this.openTarget(dest);
+      this.b.call('mount', [{ str: only.hostPath }, { str: `/proc/self/fd/${fd}` }, 0, MS.BIND | MS.REC, 0], `bind the container's cgroup (v2) on ${dest}`);
+      this.b.close(fd);
+      const top = this.openTarget(dest);
+      this.b.call('mount', [0, { str: `/proc/self/fd/${top}` }, 0, MS.BIND | MS.REMOUNT | (flags & (MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC)), 0], `remount ${dest} (${(m.options ?? []).join(',')})`);
+      this.b.close(top);
+      this.mounted.push({ dest, flags, bind: true });
+      return;
+    }
     const fd = this.openTarget(dest);
     this.b.call('mount', [{ str: 'tmpfs' }, { str: `/proc/self/fd/${fd}` }, { str: 'tmpfs' }, base, { str: 'mode=755' }], `mount tmpfs on ${dest} for the cgroup hierarchies`);
     this.b.close(fd);

@@ -165,7 +165,7 @@ describe('docker with tsrunc', { skip: skipUnlessE2E }, () => {
       assert.match(shm, /^shm\s+8192\s/, show(r));
     });
 
-    it('run --memory 64m --cpus 0.5 --pids-limit 50: limits in the container\'s cgroups', { ...T, todo: TODO.resources }, () => {
+    it('run --memory 64m --cpus 0.5 --pids-limit 50: limits in the container\'s cgroups', T, () => {
       const r = drun('--memory', '64m', '--cpus', '0.5', '--pids-limit', '50', IMG.docker, 'sh', '-c',
         'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/pids/pids.max');
       assert.equal(r.code, 0, show(r));
@@ -233,7 +233,7 @@ describe('docker with tsrunc', { skip: skipUnlessE2E }, () => {
       assert.match(r.stdout + r.stderr, /exec: "nosuchcmd": executable file not found in \$PATH/, show(r));
     });
 
-    it('docker top', { ...T, todo: TODO.ps }, () => {
+    it('docker top', T, () => {
       const r = docker('top', main);
       assert.equal(r.code, 0, show(r));
       assert.match(r.stdout, /sleep 1000/, show(r));
@@ -245,7 +245,7 @@ describe('docker with tsrunc', { skip: skipUnlessE2E }, () => {
       assert.match(r.stdout, new RegExp(`^${main} [1-9][\\d.]*\\w+ / .* 1$`, 'm'), show(r));
     });
 
-    it('docker pause / unpause', { ...T, todo: TODO.pause }, () => {
+    it('docker pause / unpause', T, () => {
       let r = docker('pause', main);
       assert.equal(r.code, 0, show(r));
       assert.equal(running(), 'true true');
@@ -254,7 +254,7 @@ describe('docker with tsrunc', { skip: skipUnlessE2E }, () => {
       assert.equal(running(), 'true false');
     });
 
-    it('docker update --memory 64m --memory-swap 128m', { ...T, todo: TODO.update }, () => {
+    it('docker update --memory 64m --memory-swap 128m', T, () => {
       const r = docker('update', '--memory', '64m', '--memory-swap', '128m', main);
       assert.equal(r.code, 0, show(r));
       assert.equal(fs.readFileSync(`/sys/fs/cgroup/memory/tsrunc-clients-docker/${id}/memory.limit_in_bytes`, 'utf8').trim(), '67108864');

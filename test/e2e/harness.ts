@@ -23,14 +23,10 @@ export const skipUnlessE2E: string | false =
       ? 'end-to-end client tests need root'
       : false;
 
-/** Issues the features these actions need are tracked in; such tests run but may fail (node:test todo). */
+/** The features still being written that some actions need: such tests run but may fail (node:test todo). */
 export const TODO = {
   exec: 'needs exec (#4)',
   tty: 'needs terminals: -t / --console-socket (#4)',
-  pause: 'needs pause/resume',
-  update: 'needs update (resource limits)',
-  resources: 'needs resource limits',
-  ps: 'needs ps',
 };
 
 export interface Result {

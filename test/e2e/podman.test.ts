@@ -21,7 +21,7 @@ describe('podman with tsrunc', { skip: skipUnlessE2E }, () => {
     return n;
   };
   after(() => {
-    if (names.length) podman('rm', '-f', '-t', '0', ...names);
+    if (names.length) podman('rm', '-f', '-i', '-t', '0', ...names);
   });
 
   describe('smoke (--runtime tsrunc, JSON logs)', () => podmanSmoke('tsrunc'));
@@ -80,7 +80,7 @@ describe('podman with tsrunc', { skip: skipUnlessE2E }, () => {
       assert.match(r.stdout, /^Seccomp:\s+2$/m);
     });
 
-    it('run --memory 64m --pids-limit 50', { ...T, todo: TODO.resources }, () => {
+    it('run --memory 64m --pids-limit 50', T, () => {
       const r = prun('--memory', '64m', '--pids-limit', '50', IMG.podman, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/pids/pids.max');
       assert.equal(r.code, 0, show(r));
       assert.equal(r.stdout, '67108864\n50\n');
@@ -127,7 +127,7 @@ describe('podman with tsrunc', { skip: skipUnlessE2E }, () => {
       assert.match(r.stdout, new RegExp(`^${main} [1-9]`, 'm'), show(r));
     });
 
-    it('podman pause / unpause', { ...T, todo: TODO.pause }, () => {
+    it('podman pause / unpause', T, () => {
       let r = p('pause', main);
       assert.equal(r.code, 0, show(r));
       assert.equal(state(main), 'paused 0');

@@ -140,7 +140,7 @@ export function podmanSmoke(runtime: string): void {
     return n;
   };
   after(() => {
-    if (names.length) podman('rm', '-f', '-t', '0', ...names);
+    if (names.length) podman('rm', '-f', '-i', '-t', '0', ...names);
   });
   const label = runtime.includes('/') ? `path ${runtime.split('/').pop()}` : runtime;
 

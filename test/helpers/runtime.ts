@@ -119,7 +119,8 @@ export class Runtime {
     }
     fs.rmSync(this.tmp, { recursive: true, force: true });
     // the tests' parent cgroup: whichever test file finishes last removes it (others still use it)
-    for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+    // v1/hybrid: one directory per hierarchy; pure cgroup v2: /sys/fs/cgroup itself ('')
+    for (const h of ['', ...fs.readdirSync('/sys/fs/cgroup')]) {
       try {
         fs.rmdirSync(path.join('/sys/fs/cgroup', h, CGROUP_PREFIX.slice(1)));
       } catch {
@@ -175,7 +176,7 @@ export function baseConfig(): Config {
 /** Directories under the test cgroup prefix in any hierarchy (should be none after cleanup). */
 export function leftoverCgroups(id: string): string[] {
   const out: string[] = [];
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+  for (const h of ['', ...fs.readdirSync('/sys/fs/cgroup')]) {
     const d = path.join('/sys/fs/cgroup', h, CGROUP_PREFIX.slice(1), id);
     if (fs.existsSync(d)) out.push(d);
   }

@@ -201,7 +201,7 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
 
   it('update changes live limits, and the new ones hold (flags, and -r - as containerd sends)', async () => {
     const { b, name, out } = bundle(
-      'while [ ! -e /mnt/go1 ]; do sleep 0.05; done; head -c 48m /dev/zero | tail; echo "first=$?" > /mnt/r1; ' +
+      'while [ ! -e /mnt/go1 ]; do sleep 0.05; done; head -c 40m /dev/zero | tail; echo "first=$?" > /mnt/r1; ' +
         'while [ ! -e /mnt/go2 ]; do sleep 0.05; done; (i=0; while [ $i -lt 20 ]; do sleep 100 & i=$((i+1)); done) 2>/dev/null; echo done > /mnt/r2; sleep 1000',
       (c) => {
         c.linux.resources.memory = { limit: 16 << 20, swap: 16 << 20 };
@@ -210,18 +210,18 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
     const id = uniqueId('upd');
     assert.equal(rt.run(['run', '-d', '--bundle', b, id]).code, 0);
     // containerd: update --resources - with the JSON on stdin (Docker's zero values mean "unchanged")
-    let r = rt.run(['update', '--resources', '-', id], { input: JSON.stringify({ memory: { limit: 96 << 20, reservation: 0, swap: 96 << 20, kernel: 0 }, cpu: { shares: 0, quota: 0, period: 0 }, blockIO: { weight: 0 } }) });
+    let r = rt.run(['update', '--resources', '-', id], { input: JSON.stringify({ memory: { limit: 256 << 20, reservation: 0, swap: 256 << 20, kernel: 0 }, cpu: { shares: 0, quota: 0, period: 0 }, blockIO: { weight: 0 } }) });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(readCg('memory', name, 'memory.limit_in_bytes'), String(96 << 20));
+    assert.equal(readCg('memory', name, 'memory.limit_in_bytes'), String(256 << 20));
     fs.writeFileSync(path.join(out, 'go1'), '');
-    await until('the 48 MiB hog', () => fs.existsSync(path.join(out, 'r1')), 20000);
-    assert.equal(fs.readFileSync(path.join(out, 'r1'), 'utf8').trim(), 'first=0', '48 MiB fits in the new 96 MiB limit (it would not in 16 MiB)');
+    await until('the 40 MiB hog', () => fs.existsSync(path.join(out, 'r1')), 20000);
+    assert.equal(fs.readFileSync(path.join(out, 'r1'), 'utf8').trim(), 'first=0', 'a 40 MiB hog fits in the new 256 MiB limit (not in the old 16 MiB)');
     // runc's flags
     r = rt.run(['update', '--pids-limit', '6', '--cpu-quota', '50000', '--cpu-period', '100000', id]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(readCg('pids', name, 'pids.max'), '6');
     assert.equal(readCg('cpu', name, 'cpu.cfs_quota_us'), '50000');
-    assert.equal(readCg('memory', name, 'memory.limit_in_bytes'), String(96 << 20), 'unchanged by flags that were not given');
+    assert.equal(readCg('memory', name, 'memory.limit_in_bytes'), String(256 << 20), 'unchanged by flags that were not given');
     fs.writeFileSync(path.join(out, 'go2'), '');
     await until('the forks', () => fs.existsSync(path.join(out, 'r2')), 20000);
     // init + subshell + 4 sleeps reached 6; the subshell has gone since
@@ -229,7 +229,7 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
     assert.match(readCg('pids', name, 'pids.events'), /^max [1-9]/m);
     // the recorded config follows (a later update with only --memory-swap keeps the limit)
     const spec = JSON.parse(fs.readFileSync(path.join(rt.root, id, 'config.json'), 'utf8'));
-    assert.equal(spec.linux.resources.memory.limit, 96 << 20);
+    assert.equal(spec.linux.resources.memory.limit, 256 << 20);
     assert.equal(spec.linux.resources.pids.limit, 6);
     r = rt.run(['update', '--memory', 'lots', id]);
     assert.equal(r.code, 1);
