@@ -257,3 +257,18 @@ describe('update flags and documents', () => {
     assert.equal(toJson({ a: 9223372036854771712n, b: undefined, c: [1n, 'x'], d: null }), '{"a":9223372036854771712,"c":[1,"x"],"d":null}');
   });
 });
+
+describe('systemd cgroupsPath', () => {
+  it('expands slices and names the scope as runc does', async () => {
+    const { expandSlice, systemdUnit } = await import('../../src/linux/cgroups/systemd');
+    assert.equal(expandSlice('system.slice'), '/system.slice');
+    assert.equal(expandSlice('a-b-c.slice'), '/a.slice/a-b.slice/a-b-c.slice');
+    assert.equal(expandSlice('-.slice'), '/');
+    assert.throws(() => expandSlice('a--b.slice'), /invalid slice name/);
+    assert.throws(() => expandSlice('foo'), /invalid slice name/);
+    assert.deepEqual(systemdUnit('system.slice:docker:abc', 'x'), { slice: 'system.slice', unit: 'docker-abc.scope', path: '/system.slice/docker-abc.scope' });
+    assert.deepEqual(systemdUnit('machine-k8s.slice:cri-containerd:1f', 'x').path, '/machine.slice/machine-k8s.slice/cri-containerd-1f.scope');
+    assert.deepEqual(systemdUnit('::', 'ctr').path, '/system.slice/ctr.scope');
+    assert.throws(() => systemdUnit('/docker/abc', 'x'), /slice:prefix:name/);
+  });
+});

@@ -345,7 +345,8 @@ export function applyResources(cgroups: ContainerCgroup[], res: LinuxResources |
     try {
       fs.writeFileSync(path.join(cg.dir, file), value);
     } catch (e) {
-      throw new ResourceError(`${w.field}: write ${JSON.stringify(value)} to ${file}: ${errnoText(e)}`);
+      const hint = file === 'cpu.rt_runtime_us' ? ' (the parent cgroups need a realtime budget at least this large in their cpu.rt_runtime_us)' : '';
+      throw new ResourceError(`${w.field}: write ${JSON.stringify(value)} to ${file}: ${errnoText(e)}${hint}`);
     }
     if (file === 'cpu.shares') {
       // the kernel clamps out-of-range shares silently: say so, as runc does
