@@ -168,6 +168,7 @@ write_daemon_json() {
     "tsrunc": { "path": "$TSRUNC" },
     "crun": { "path": "/usr/bin/crun" }
   },
+  "default-runtime": "runc",
   "bridge": "$bridge",
   "iptables": false,
   "ip-masq": false,
@@ -181,8 +182,7 @@ write_daemon_json() {
   "exec-root": "$B/docker/exec",
   "hosts": ["unix://$DSOCK"],
   "containerd": "$CSOCK",
-  "containerd-namespace": "moby",
-  "containerd-plugins-namespace": "moby-plugins"
+  "containerd-namespace": "moby"
 }
 EOF
 }

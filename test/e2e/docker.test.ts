@@ -35,6 +35,24 @@ describe('docker with tsrunc', { skip: skipUnlessE2E }, () => {
       assert.equal(rts.tsrunc?.path, TSRUNC);
     });
 
+    it('as the default runtime, docker info shows tsrunc\'s commit (it parses tsrunc --version)', T, async () => {
+      const file = path.join(B, 'docker', 'daemon.json');
+      const saved = fs.readFileSync(file, 'utf8');
+      const pid = Number(fs.readFileSync(path.join(B, 'run', 'dockerd.pid'), 'utf8'));
+      const info = () => docker('info', '--format', '{{.DefaultRuntime}} {{.RuncCommit.ID}} {{.RuncCommit.Expected}}').stdout.trim();
+      try {
+        fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(saved), 'default-runtime': 'tsrunc' }, null, 2));
+        process.kill(pid, 'SIGHUP'); // dockerd reloads runtimes and the default runtime
+        assert.ok(await waitFor(() => info().startsWith('tsrunc ')), info());
+        const commit = /^commit: (\S+)$/m.exec(run([TSRUNC, '--version']).stdout)![1];
+        assert.equal(info(), `tsrunc ${commit} ${commit}`);
+      } finally {
+        fs.writeFileSync(file, saved); // "default-runtime": "runc"
+        process.kill(pid, 'SIGHUP');
+        assert.ok(await waitFor(() => info().startsWith('runc ')), info());
+      }
+    });
+
     it('tsrunc --version parses as runc\'s does (NAME version X / commit: / spec:)', T, () => {
       const r = run([TSRUNC, '--version']);
       assert.equal(r.code, 0, show(r));
