@@ -50,6 +50,9 @@ OUTSIDE=(/run/containerd /run/containerd/s /run/containerd/fifo /run/containerd/
          /etc/containers/networks /dev/shm/libpod_lock /run/tsrunc
          /sys/fs/cgroup/memory/libpod_parent)   # podman's cgroupfs parent (conmon's cgroup)
 
+# the daemons look runc, docker-init, conmon... up in PATH: make sure the system dirs are in it
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
+
 log() { printf '[clients-setup %(%H:%M:%S)T] %s\n' -1 "$*"; }
 die() { log "ERROR: $*"; exit 1; }
 [[ $EUID == 0 ]] || die "run as root"
