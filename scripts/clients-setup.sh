@@ -48,6 +48,7 @@ IMG_PODMAN=localhost/busybox:tsrunc
 OUTSIDE=(/run/containerd /run/containerd/s /run/containerd/fifo /run/containerd/runc
          /run/containers /run/containers/networks /etc/docker /etc/docker/key.json
          /etc/containers/networks /dev/shm/libpod_lock /run/tsrunc
+         /var/lib/containers /var/lib/containers/cache   # podman import's blob-info-cache
          /sys/fs/cgroup/memory/libpod_parent)   # podman's cgroupfs parent (conmon's cgroup)
 
 # the daemons look runc, docker-init, conmon... up in PATH: make sure the system dirs are in it

@@ -128,7 +128,7 @@ if [[ -s $B/created-outside ]]; then
       done
       [[ -e $p ]] && log "left cgroup $rel (in use)" || log "removed cgroup $rel"
     elif [[ -d $p ]]; then
-      find "$p" -depth \( -type f -size 0 -name '*.lock' -delete \) -o \( -type d -empty -delete \) 2>/dev/null
+      find "$p" -depth \( -type f \( -size 0 -name '*.lock' -o -name blob-info-cache-v1.boltdb \) -delete \) -o \( -type d -empty -delete \) 2>/dev/null
       [[ -e $p ]] && log "left $p (not empty)" || log "removed $p"
     elif [[ -f $p ]]; then   # /etc/docker/key.json (dockerd 20.10's trust key), /dev/shm/libpod_lock
       rm -f "$p" && log "removed $p"
