@@ -16,7 +16,7 @@ import { hostArch } from '../linux/arch';
 import { initFactQueries, planInit, type InitPlan } from '../plan/init';
 import type { CompiledFilter } from '../plan/process';
 import type { HostFacts } from '../plan/facts';
-import { launch, type Launched, type ThreadJoin } from '../spawn/launch';
+import { launch, makeNonDumpable, type Launched, type ThreadJoin } from '../spawn/launch';
 import { RECORD } from '../spawn/program';
 import { STATE_VERSION, StateStore, nowNs, rfc3339Nano, validateId, writeFileAtomic, type ContainerRecord } from '../state/store';
 import { withLock } from '../state/lock';
@@ -28,6 +28,8 @@ import { ociState } from './oci-state';
 import { runContainerHooks, runRuntimeHooks } from './hooks';
 import { spawnJoined, waitWithTimeout } from './join';
 import { describeErrno } from '../linux/errno';
+import { faultPoint } from './fault';
+import { verifyCloseOnExec, verifyInitFds } from './verify';
 
 export interface CreateOptions {
   store: StateStore;
@@ -76,6 +78,7 @@ function checkHostSupport(spec: Spec, facts: Pick<HostFacts, 'apparmor' | 'selin
 }
 
 export async function createContainer(opts: CreateOptions): Promise<Created> {
+  makeNonDumpable(); // from the start: the init is cloned from this process and inherits it
   validateId(opts.id);
   const bundle = loadBundle(opts.bundle, opts.warn);
   checkHostSupport(bundle.spec, { apparmor: fs.existsSync('/sys/kernel/security/apparmor'), selinux: fs.existsSync('/sys/fs/selinux/enforce') }, opts.warn);
@@ -89,6 +92,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
   const { store, id } = opts;
   const spec = bundle.spec;
   store.claim(id);
+  faultPoint('claimed');
   const self = procStat(process.pid);
   const rec: ContainerRecord = {
     version: STATE_VERSION,
@@ -112,9 +116,15 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
   try {
     store.write(rec);
     store.writeSpec(id, spec);
+    faultPoint('recorded');
     const cgroups = containerCgroups(spec.linux?.cgroupsPath, id);
     rec.cgroups.dirs = cgroups.map((c) => c.dir);
+    // the directories about to be made are recorded first: a create killed while making them
+    // leaves delete --force a list that covers them (removing one that is not there is fine)
+    rec.cgroups.created = missingCgroupDirs(cgroups);
+    store.write(rec);
     rec.cgroups.created = createCgroups(cgroups);
+    faultPoint('cgroups');
     store.write(rec);
     applyResources(cgroups, spec.linux?.resources); // limits and device rules hold before the init joins
 
@@ -122,6 +132,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     mkfifo(fifo, 0o622);
     fs.chmodSync(fifo, 0o622); // mkfifo honours our umask
     fifoFd = fs.openSync(fifo, O_PATH | O_CLOEXEC);
+    faultPoint('fifo');
 
     const facts = gatherFacts(spec, bundle.rootfs, initFactQueries(spec), cgroups);
     const plan = planInit({ spec, rootfs: bundle.rootfs, facts, noPivot: opts.noPivot, seccomp: filter });
@@ -149,6 +160,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     for (const j of threadJoins) checkNamespaceFile(j.path);
     child = launch({ program: plan.program, fds, cloneFlags: plan.cloneFlags, threadJoins, timeOffsets: plan.newTimens ? timeOffsets(spec) : undefined });
     const initPid = child.pid;
+    faultPoint('launched');
     opts.debug?.(`init pid ${initPid}: ${plan.program.steps.length} steps, ${child.chain.contexts} contexts`);
     rec.pid = initPid;
     store.write(rec); // a create killed from here on leaves the init's pid for delete --force
@@ -157,15 +169,19 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
       alive: () => isAlive(initPid),
       onWarning: (m) => opts.warn?.(m),
       onCheckpoint: (name) => {
-        faultInjection(name);
+        faultPoint(name);
         if (name === 'mapping') atMapping(spec, plan, initPid, cgroups);
         else if (name === 'hooks') atHooks(spec, rec, facts, initPid);
         else if (name.startsWith('copyup:')) copyUp(bundle.rootfs, name.slice(7), initPid);
       },
+      onResumed: (name) => faultPoint(`after:${name}`),
     });
     if (res.kind === 'failed') throw new ContainerError(`unable to start container process: ${res.failure.message}`);
-    faultInjection('ready');
+    faultPoint('ready');
     if (res.kind === 'eof') throw new ContainerError(`unable to start container process: init ${describeWait(waitChild(initPid))} before it was ready`);
+    // the init is about to be released into the container: check what it holds, from outside
+    verifyInitFds(initPid, plan.verify);
+    verifyCloseOnExec(initPid, 0);
     if (spec.process) checkLookup(plan, child);
     if (notify) sendSeccompListener(spec, rec, notify[0]);
 
@@ -179,6 +195,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     store.write(rec);
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(initPid), 0o644);
     child.monitor.go(); // the init closes its sync socket and blocks opening the exec FIFO
+    faultPoint('created');
     return { rec, spec, pid: initPid };
   } catch (e) {
     if (child) {
@@ -334,12 +351,15 @@ function timeOffsets(spec: Spec): string {
   return lines.join('\n');
 }
 
-/**
- * Test hook: TSRUNC_FAULT=<checkpoint> makes this process die by SIGKILL at that checkpoint, as a
- * crashed or killed runtime would; the tests then check that nothing runs on and delete cleans up.
- */
-function faultInjection(checkpoint: string): void {
-  if (process.env.TSRUNC_FAULT === checkpoint) process.kill(process.pid, 'SIGKILL');
+/** The cgroup directories createCgroups will make (those that do not exist yet), parents first. */
+function missingCgroupDirs(cgroups: ContainerCgroup[]): string[] {
+  const out: string[] = [];
+  for (const cg of cgroups) {
+    const missing: string[] = [];
+    for (let d = cg.dir; d !== cg.hierarchy.mountpoint && d !== '/' && !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+    out.push(...missing);
+  }
+  return out;
 }
 
 function removeIfPid(file: string, pid: number): void {

@@ -15,6 +15,7 @@ import { launch, type ThreadJoin } from '../spawn/launch';
 import { RECORD } from '../spawn/program';
 import type { NamespaceType, Process } from '../spec/types';
 import { ContainerError } from './errors';
+import { faultPoint } from './fault';
 
 export interface JoinRequest {
   initPid: number;
@@ -68,11 +69,15 @@ export function spawnJoined(req: JoinRequest): number {
     });
     if (plan.lookup.candidates.length === 0) throw new ContainerError(`exec: "${plan.lookup.name}": executable file not found in $PATH`);
     const child = launch({ program: plan.program, fds, cloneFlags: 0, threadJoins: pidJoin });
+    const fault = req.mode === 'hook' ? 'hook' : 'exec';
+    faultPoint(`${fault}:launched`);
     try {
       const res = child.monitor.run({
-        onCheckpoint: () => {
+        onCheckpoint: (name) => {
+          faultPoint(`${fault}:${name}`);
           if (req.cgroups) joinCgroups(req.cgroups, child.pid);
         },
+        onResumed: (name) => faultPoint(`${fault}:after:${name}`),
         alive: () => isAlive(child.pid),
       });
       if (res.kind === 'failed') throw new ContainerError(res.failure.message);
@@ -82,6 +87,7 @@ export function spawnJoined(req: JoinRequest): number {
         const last = execFails[execFails.length - 1];
         throw new ContainerError(`exec ${plan.lookup.name}: ${describeErrno(last.errno)}`);
       }
+      faultPoint(`${fault}:executed`);
       return child.pid;
     } catch (e) {
       killPid(child.pid, 9);

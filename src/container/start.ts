@@ -17,6 +17,8 @@ import { ociState } from './oci-state';
 import { runContainerHooks, runRuntimeHooks } from './hooks';
 import { spawnJoined, waitWithTimeout } from './join';
 import { getFdFlags, getFlFlags } from '../linux/libc';
+import { makeNonDumpable } from '../spawn/launch';
+import { faultPoint } from './fault';
 
 export interface StartOptions {
   store: StateStore;
@@ -29,6 +31,7 @@ const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 
 export async function startContainer(opts: StartOptions): Promise<ContainerRecord> {
+  makeNonDumpable();
   return withLock(opts.store.root, opts.id, () => startLocked(opts));
 }
 
@@ -40,6 +43,7 @@ export function startLocked(opts: StartOptions): ContainerRecord {
   if (st === 'stopped') throw new ContainerError('cannot start a container that has stopped');
   if (st === 'running' || st === 'paused') throw new ContainerError('cannot start an already running container');
   if (st !== 'created') throw new ContainerError(`cannot start a container in the ${st} state`);
+  faultPoint('start:locked');
   const spec = store.readSpec<Spec>(id);
   if (!spec.process) {
     // runtime.md "start": without a process, start MUST generate an error; the init goes away
@@ -52,6 +56,7 @@ export function startLocked(opts: StartOptions): ContainerRecord {
   }
 
   if (spec.hooks?.startContainer?.length) {
+    faultPoint('start:hooks');
     try {
       runStartContainerHooks(spec, rec);
     } catch (e) {
@@ -71,6 +76,16 @@ export function startLocked(opts: StartOptions): ContainerRecord {
   } catch (e) {
     throw new ContainerError(`open exec fifo: ${(e as NodeJS.ErrnoException).code}`);
   }
+  faultPoint('start:opened');
+  // the init is released now: from here on the container is running (or stopped, if its exec
+  // fails). The FIFO goes at once, so that a start killed from now on cannot leave a running
+  // program behind a state that says "created" (the FIFO we hold open stays usable)
+  try {
+    fs.unlinkSync(store.fifoPath(id));
+  } catch {
+    /* already removed */
+  }
+  faultPoint('start:unlinked');
   try {
     const steps: StepInfo[] = [];
     for (const s of rec.startSteps ?? []) steps[s.index] = { ...s, op: s.op as Step['op'] };
@@ -89,11 +104,7 @@ export function startLocked(opts: StartOptions): ContainerRecord {
   } finally {
     fs.closeSync(fd);
   }
-  try {
-    fs.unlinkSync(store.fifoPath(id));
-  } catch {
-    /* already removed */
-  }
+  faultPoint('start:executed');
   // the spec: a failing poststart hook is logged as a warning, and the lifecycle goes on
   runRuntimeHooks('poststart', spec.hooks?.poststart, ociState(rec, 'running'), opts.warn ?? (() => {}));
   return rec;

@@ -103,6 +103,7 @@ export const S_IF = { REG: 0o100000, DIR: 0o040000, CHR: 0o020000, BLK: 0o060000
 
 export const PR = {
   SET_PDEATHSIG: 1,
+  GET_DUMPABLE: 3,
   SET_DUMPABLE: 4,
   SET_KEEPCAPS: 8,
   SET_NAME: 15,
@@ -149,3 +150,6 @@ export const SIGNALS: Record<string, number> = {
 };
 export const SIGRTMIN = 34;
 export const SIGRTMAX = 64;
+
+/** statfs f_type of the filesystems the runtime verifies (linux/magic.h) */
+export const FS_MAGIC = { PROC: 0x9fa0, SYSFS: 0x62656572, TMPFS: 0x01021994, DEVPTS: 0x1cd1 } as const;

@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 
 export interface ProcStat {
   pid: number;
+  /** the command name (field 2): "tsrunc:[init]" while a container's init waits for start */
+  comm: string;
   /** R, S, D, Z, T, X, ... */
   state: string;
   ppid: number;
@@ -20,8 +22,9 @@ export function procStat(pid: number): ProcStat | null {
     return null;
   }
   // the command name (field 2) may contain spaces and parentheses: split after the last ')'
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { pid, state: rest[0], ppid: Number(rest[1]), startTime: rest[19] };
+  const close = text.lastIndexOf(')');
+  const rest = text.slice(close + 2).split(' ');
+  return { pid, comm: text.slice(text.indexOf('(') + 1, close), state: rest[0], ppid: Number(rest[1]), startTime: rest[19] };
 }
 
 /** The process exists, is not a zombie, and is the one that started at `startTime`. */

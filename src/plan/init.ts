@@ -13,7 +13,7 @@
 //   C. open the exec FIFO (blocks until `start` opens it for reading); records now go into the
 //      FIFO, which `start` reads until EOF (the FIFO is close-on-exec: EOF means execve worked).
 
-import { CLONE, MS, MNT_DETACH, NAMESPACES, O, PR, RESOLVE, RLIMITS, S_IF, AT_EMPTY_PATH, AT_RECURSIVE } from '../linux/constants';
+import { CLONE, MS, MNT_DETACH, NAMESPACES, O, PR, RESOLVE, RLIMITS, S_IF, AT_EMPTY_PATH, AT_FDCWD, AT_RECURSIVE } from '../linux/constants';
 import type { Hooks, LinuxDevice, Mount, NamespaceType, Spec } from '../spec/types';
 import type { Program } from '../spawn/program';
 import { ProgramBuilder, makedev, mountAttr, openHow, rlimit } from './builder';
@@ -52,6 +52,18 @@ export interface InitPlan {
   warnings: string[];
   /** things worth knowing that are not problems (shown with --debug and by explain) */
   notes: string[];
+  /**
+   * fds the init still holds at checkpoint "ready" that the parent must verify through
+   * /proc/PID/fd/N before it lets the init go on: the procfs and sysfs the masks were resolved in
+   * really are procfs and sysfs, and the mask source really is the character device 1:3.
+   */
+  verify: FdCheck[];
+}
+
+export interface FdCheck {
+  fd: number;
+  expect: 'procfs' | 'sysfs' | 'devnull';
+  what: string;
 }
 
 const DEFAULT_DEVICES: Array<{ path: string; major: number; minor: number }> = [
@@ -70,9 +82,12 @@ const DEV_SYMLINKS: Array<[string, string]> = [
   ['/proc/self/fd/2', '/dev/stderr'],
 ];
 
-const ROOTFS_FD = 3;
 const TARGET_OPEN = O.PATH | O.CLOEXEC;
 const RESOLVE_SAFE = RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS;
+/** proc and sysfs are mounted only on a real directory: no symlink anywhere on the way (runc's rule) */
+const RESOLVE_NO_LINKS = RESOLVE.IN_ROOT | RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLINKS;
+/** a path below a mount the init made itself never leaves that mount's tree */
+const RESOLVE_BELOW = RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLINKS;
 
 /** The mount-related host facts this spec needs. */
 export function initFactQueries(spec: Spec): FactQueries {
@@ -174,6 +189,9 @@ export function planInit(input: InitPlanInput): InitPlan {
   b.keepFd('fifo');
   for (const slot of Object.keys(childJoins)) b.keepFd(slot);
   b.timestamp('child started');
+  // inherited from the runtime already (it is non-dumpable before clone): while the init runs
+  // the runtime's code, nothing in the container may open /proc/<init>/exe, fd, mem, environ
+  b.call('prctl', [PR.SET_DUMPABLE, 0, 0, 0, 0], 'make the init non-dumpable: no container process can open /proc/<init>/exe, fd, mem (CVE-2019-5736, CVE-2024-21626)');
   b.call('prctl', [PR.SET_NAME, { str: 'tsrunc:[init]' }, 0, 0, 0], 'name the process tsrunc:[init] (ps shows it while it waits)', 'none');
 
   // join (user first: it grants the rights over the others), then create what is new
@@ -203,28 +221,30 @@ export function planInit(input: InitPlanInput): InitPlan {
     b.checkpoint('hooks');
     checkpoints.push('hooks');
   }
-  if (mp) planPivot(b, input, userns);
-  else {
-    b.call('chroot', [{ str: input.rootfs }], `chroot ${input.rootfs} (no mount namespace: no pivot_root)`);
-    b.call('chdir', [{ str: '/' }], 'chdir /');
-  }
-  // ---- uts, sysctl, rlimits, personality ------------------------------------------------------
-  if (spec.hostname !== undefined && has('uts')) b.call('sethostname', [{ str: spec.hostname }, Buffer.byteLength(spec.hostname)], `sethostname ${spec.hostname}`);
-  if (spec.domainname !== undefined && has('uts')) b.call('setdomainname', [{ str: spec.domainname }, Buffer.byteLength(spec.domainname)], `setdomainname ${spec.domainname}`);
-  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    const file = `/proc/sys/${key.replace(/\./g, '/')}`;
-    const fd = b.allocFd();
-    b.call('open', [{ str: file }, O.WRONLY | O.CLOEXEC | O.NOFOLLOW, 0], `open ${file} (sysctl ${key})`);
-    b.call('write', [fd, { str: value }, Buffer.byteLength(value)], `sysctl ${key}=${value}`);
-    b.close(fd);
-  }
-  // as runc: sysctls first (they write /proc/sys), then read-only paths, then masks
   if (mp) {
+    // as runc: sysctls first (they write /proc/sys), then read-only paths, then masks. All before
+    // pivot_root, by fd: a /proc or /sys path is resolved inside the procfs or sysfs the init
+    // mounted itself, never through a path the image controls (CVE-2025-31133, CVE-2025-52881)
+    for (const [key, value] of Object.entries(linux.sysctl ?? {})) mp.sysctl(key, value);
     for (const p of linux.readonlyPaths ?? []) mp.readonly(clean(p));
     for (const p of linux.maskedPaths ?? []) mp.mask(clean(p));
-    // last of the mount work: an unbindable tree refuses the binds above
-    if (rootProp) b.call('mount', [0, { str: '/' }, 0, rootProp, 0], `make / ${linux.rootfsPropagation}`);
+    planPivot(b, input, userns, mp.root);
+  } else {
+    b.call('chroot', [{ str: input.rootfs }], `chroot ${input.rootfs} (no mount namespace: no pivot_root)`);
+    b.call('chdir', [{ str: '/' }], 'chdir /');
+    for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+      const file = `/proc/sys/${sysctlPath(key)}`;
+      const fd = b.allocFd();
+      b.call('open', [{ str: file }, O.WRONLY | O.CLOEXEC | O.NOFOLLOW, 0], `open ${file} (sysctl ${key})`);
+      b.call('write', [fd, { str: value }, Buffer.byteLength(value)], `sysctl ${key}=${value}`);
+      b.close(fd);
+    }
   }
+  // ---- uts, rlimits, personality ----------------------------------------------------------------
+  if (spec.hostname !== undefined && has('uts')) b.call('sethostname', [{ str: spec.hostname }, Buffer.byteLength(spec.hostname)], `sethostname ${spec.hostname}`);
+  if (spec.domainname !== undefined && has('uts')) b.call('setdomainname', [{ str: spec.domainname }, Buffer.byteLength(spec.domainname)], `setdomainname ${spec.domainname}`);
+  // last of the mount work: an unbindable tree refuses the binds above
+  if (mp && rootProp) b.call('mount', [0, { str: '/' }, 0, rootProp, 0], `make / ${linux.rootfsPropagation}`);
   for (const r of process?.rlimits ?? []) {
     const res = RLIMITS[r.type];
     if (res === undefined) throw new Error(`process.rlimits: unknown type ${r.type}`);
@@ -257,8 +277,16 @@ export function planInit(input: InitPlanInput): InitPlan {
   b.channel(null, 'the sync socket is done');
   b.call('close', [{ slot: 'sync' }], 'close the sync socket', 'trip');
   b.call('close', [{ slot: 'records' }], 'close the records pipe', 'trip');
+  const verify = mp?.held() ?? [];
+  // the FIFO is reopened through the procfs the init mounted and the runtime verified, not
+  // through whatever /proc names in the container by now
+  const proc = mp?.procFd();
+  for (const v of verify) if (v.fd !== proc) b.close(v.fd, `close ${v.what} (fd ${v.fd}), verified by the runtime at "ready"`);
   const fifoFd = b.allocFd();
-  if (mountNs) {
+  if (proc !== undefined) {
+    b.call('openat', [proc, { fdPath: 'fifo', relative: true }, O.WRONLY | O.CLOEXEC, 0], `open the exec FIFO through the container's procfs (fd ${fifoFd}): blocks until start`, 'trip');
+    b.close(proc, 'close the procfs fd');
+  } else if (mountNs) {
     b.call('open', [{ fdPath: 'fifo' }, O.WRONLY | O.CLOEXEC, 0], `open the exec FIFO (fd ${fifoFd}): blocks until start`, 'trip');
   } else {
     // chrooted without a /proc of our own: reopen the FIFO relative to its directory instead
@@ -283,7 +311,14 @@ export function planInit(input: InitPlanInput): InitPlan {
     copyups: mp?.copyups ?? [],
     warnings,
     notes,
+    verify,
   };
+}
+
+/** A sysctl key as a path below /proc/sys: dots separate, unless the key uses '/' (sysctl(8)). */
+export function sysctlPath(key: string): string {
+  const first = key.search(/[./]/);
+  return first >= 0 && key[first] === '/' ? key : key.replace(/\./g, '/');
 }
 
 /** The rootfs and its mounts, before pivot_root (needs the container's own mount namespace). */
@@ -294,11 +329,11 @@ function planRootfs(b: ProgramBuilder, input: InitPlanInput, userns: boolean): M
   // pivot_root refuses); linux.rootfsPropagation is applied to the new / after pivot_root
   b.call('mount', [0, { str: '/' }, 0, MS.SLAVE | MS.REC, 0], 'make / rslave so nothing propagates to the host');
   b.call('mount', [{ str: input.rootfs }, { str: input.rootfs }, 0, MS.BIND | MS.REC, 0], `bind the rootfs ${input.rootfs} on itself`);
+  // fd 3 unless fds are passed through (--preserve-fds): they hold 3.. already
   const rootFd = b.allocFd();
-  if (rootFd !== ROOTFS_FD) throw new Error('planner: unexpected fd layout');
   b.call('open', [{ str: input.rootfs }, O.PATH | O.DIRECTORY | O.CLOEXEC, 0], `open the rootfs (fd ${rootFd})`);
 
-  const mp = new MountPlanner(b, facts, userns);
+  const mp = new MountPlanner(b, facts, userns, rootFd);
   for (const m of spec.mounts ?? []) mp.mount(m);
   if (!mp.devIsBind()) mp.setupDev(linux.devices ?? [], userns);
   else for (const d of linux.devices ?? []) mp.device(d, userns);
@@ -308,10 +343,10 @@ function planRootfs(b: ProgramBuilder, input: InitPlanInput, userns: boolean): M
 }
 
 /** pivot_root (or MS_MOVE + chroot), then the read-only root. */
-function planPivot(b: ProgramBuilder, input: InitPlanInput, userns: boolean): void {
+function planPivot(b: ProgramBuilder, input: InitPlanInput, userns: boolean, rootFd: number): void {
   const { spec, facts } = input;
-  b.call('fchdir', [ROOTFS_FD], 'chdir into the rootfs');
-  b.close(ROOTFS_FD, 'close the rootfs fd');
+  b.call('fchdir', [rootFd], 'chdir into the rootfs');
+  b.close(rootFd, 'close the rootfs fd');
   if (input.noPivot) {
     b.call('mount', [{ str: input.rootfs }, { str: '/' }, 0, MS.MOVE, 0], 'move the rootfs onto / (--no-pivot)');
     b.call('chroot', [{ str: '.' }], 'chroot .');
@@ -354,6 +389,12 @@ class MountPlanner {
   /** destinations mounted so far, in order */
   private readonly mounted: Array<{ dest: string; flags: number; bind: boolean }> = [];
   private readonly maskedDirs: string[] = [];
+  /** proc and sysfs mounts the init made, with an fd of each (kept open until "ready") */
+  private readonly special: Array<{ dest: string; fd: number; type: 'proc' | 'sysfs' }> = [];
+  /** fds the parent verifies at "ready" (then the init closes them) */
+  private readonly checks: FdCheck[] = [];
+  /** the host's /dev/null, opened once: the source of every file mask */
+  private devNull = -1;
   /** tmpcopyup destinations, in order (each has a checkpoint "copyup:<dest>") */
   readonly copyups: string[] = [];
 
@@ -361,6 +402,8 @@ class MountPlanner {
     private readonly b: ProgramBuilder,
     private readonly facts: HostFacts,
     private readonly userns: boolean,
+    /** the fd of the rootfs (O_PATH): every path of the container is resolved from it */
+    readonly root: number,
   ) {}
 
   devIsBind(): boolean {
@@ -387,22 +430,73 @@ class MountPlanner {
     if (k === 'file' && want === 'file') return;
     const parent = p.slice(0, p.lastIndexOf('/')) || '/';
     const name = p.slice(p.lastIndexOf('/') + 1);
-    let dirFd = ROOTFS_FD;
+    let dirFd = this.root;
     if (parent !== '/') {
       dirFd = this.b.allocFd();
-      this.b.syscall('openat2', [ROOTFS_FD, { str: rel(parent) }, openHow(O.PATH | O.DIRECTORY | O.CLOEXEC, 0, RESOLVE_SAFE), 24], `resolve ${parent} inside the rootfs (fd ${dirFd})`);
+      this.b.syscall('openat2', [this.root, { str: rel(parent) }, openHow(O.PATH | O.DIRECTORY | O.CLOEXEC, 0, RESOLVE_SAFE), 24], `resolve ${parent} inside the rootfs (fd ${dirFd})`);
     }
     // EEXIST is fine (a symlink there stays a symlink and is resolved inside the rootfs later)
     if (want === 'dir') this.b.call('mkdirat', [dirFd, { str: name }, 0o755], `mkdir ${p}`, 'ignore');
     else this.b.call('mknodat', [dirFd, { str: name }, S_IF.REG | 0o644, 0], `create file ${p}`, 'ignore');
-    if (dirFd !== ROOTFS_FD) this.b.close(dirFd);
+    if (dirFd !== this.root) this.b.close(dirFd);
   }
 
   /** Open a mount target inside the rootfs: returns the fd (its /proc/self/fd path is the target). */
-  private openTarget(dest: string): number {
+  private openTarget(dest: string, noSymlinks = false): number {
     const fd = this.b.allocFd();
-    this.b.syscall('openat2', [ROOTFS_FD, { str: rel(dest) }, openHow(TARGET_OPEN, 0, RESOLVE_SAFE), 24], `resolve ${dest} inside the rootfs (fd ${fd})`);
+    if (noSymlinks) {
+      this.b.syscall('openat2', [this.root, { str: rel(dest) }, openHow(TARGET_OPEN | O.DIRECTORY, 0, RESOLVE_NO_LINKS), 24], `resolve ${dest} inside the rootfs, a directory reached without any symlink (fd ${fd})`);
+    } else {
+      this.b.syscall('openat2', [this.root, { str: rel(dest) }, openHow(TARGET_OPEN, 0, RESOLVE_SAFE), 24], `resolve ${dest} inside the rootfs (fd ${fd})`);
+    }
     return fd;
+  }
+
+  /** A mount at `dest` hides the proc/sysfs mounts at or below it: their fds no longer name what the container sees. */
+  private uncover(dest: string): void {
+    for (let i = this.special.length - 1; i >= 0; i--) {
+      const s = this.special[i];
+      if (dest === '/' || s.dest === dest || s.dest.startsWith(dest + '/')) {
+        this.b.close(s.fd, `close the fd of the ${s.type} at ${s.dest} (covered by the mount at ${dest})`);
+        const c = this.checks.findIndex((x) => x.fd === s.fd);
+        if (c >= 0) this.checks.splice(c, 1);
+        this.special.splice(i, 1);
+      }
+    }
+  }
+
+  /** The proc or sysfs mount made by the init that holds container path `p` (the deepest one). */
+  private specialFor(p: string): { dest: string; fd: number; type: 'proc' | 'sysfs' } | undefined {
+    let best: { dest: string; fd: number; type: 'proc' | 'sysfs' } | undefined;
+    for (const s of this.special) if ((p === s.dest || p.startsWith(s.dest + '/')) && (!best || s.dest.length > best.dest.length)) best = s;
+    return best;
+  }
+
+  /**
+   * Open a masked or read-only path: below a proc/sysfs mount the init made, relative to that
+   * mount's fd (so it is that procfs or sysfs, whatever the image did with /proc or /sys);
+   * elsewhere inside the rootfs. Symlinks never lead out of either.
+   */
+  private openInContainer(p: string): number {
+    const sp = this.specialFor(p);
+    const fd = this.b.allocFd();
+    if (sp) {
+      const sub = p === sp.dest ? '.' : p.slice(sp.dest.length + 1);
+      this.b.syscall('openat2', [sp.fd, { str: sub }, openHow(TARGET_OPEN, 0, RESOLVE_SAFE), 24], `resolve ${p} inside the ${sp.type} mounted at ${sp.dest} (fd ${fd})`);
+    } else {
+      this.b.syscall('openat2', [this.root, { str: rel(p) }, openHow(TARGET_OPEN, 0, RESOLVE_SAFE), 24], `resolve ${p} inside the rootfs (fd ${fd})`);
+    }
+    return fd;
+  }
+
+  /** The fd of the procfs the init mounted at /proc, if it did. */
+  procFd(): number | undefined {
+    return this.special.find((s) => s.dest === '/proc' && s.type === 'proc')?.fd;
+  }
+
+  /** fds the parent verifies at "ready"; the init closes them after that checkpoint. */
+  held(): FdCheck[] {
+    return [...this.checks];
   }
 
   /** the container path with the rootfs's symlinks resolved inside it (see HostFacts.resolved) */
@@ -418,9 +512,19 @@ class MountPlanner {
     if (opts.tmpcopyup && this.covered(dest)) throw new Error(`mount ${dest}: tmpcopyup below another mount is not supported`);
     if (opts.idmap || m.uidMappings || m.gidMappings) throw new Error(`mount ${dest}: idmapped mounts are not supported yet`);
     const bind = isBindMount(m);
+    this.uncover(dest);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       this.cgroupMount(dest, m, opts.flags);
       return;
+    }
+    // proc and sysfs only on a real directory (runc's rule): /proc as a symlink to a tmpfs or a
+    // directory of the image's would make masks and sysctls land on whatever it points to
+    const special = !bind && (m.type === 'proc' || m.type === 'sysfs') ? m.type : null;
+    if (special) {
+      const given = clean(m.destination);
+      if (dest !== given) throw new Error(`mount ${given}: filesystem "${special}" must be mounted on an ordinary directory (it is a symlink to ${dest} in the rootfs)`);
+      const k = this.kind(dest);
+      if (k !== 'dir' && k !== 'missing') throw new Error(`mount ${given}: filesystem "${special}" must be mounted on an ordinary directory (it is a ${k} in the rootfs)`);
     }
     let srcKind: PathKind = 'dir';
     if (bind) {
@@ -433,7 +537,7 @@ class MountPlanner {
     for (const p of prefixes.slice(0, -1)) this.ensureEntry(p, 'dir');
     if (dest !== '/') this.ensureEntry(dest, srcKind === 'dir' ? 'dir' : 'file');
 
-    const fd = this.openTarget(dest);
+    const fd = this.openTarget(dest, !!special);
     const target = { str: `/proc/self/fd/${fd}` };
     const what = `${dest}${m.source ? ` from ${m.source}` : ''}`;
     const flagsNoProp = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
@@ -450,6 +554,12 @@ class MountPlanner {
     }
     this.b.close(fd);
     this.mounted.push({ dest, flags: opts.flags, bind });
+    if (special) {
+      // the new mount's root, kept: masks, read-only paths and sysctls below it are resolved from it
+      const top = this.openTarget(dest, true);
+      this.special.push({ dest, fd: top, type: special });
+      this.checks.push({ fd: top, expect: special === 'proc' ? 'procfs' : 'sysfs', what: `the ${special} mounted at ${dest}` });
+    }
     if (opts.tmpcopyup) {
       // the parent copies what the tmpfs now hides into it, before anything is mounted below
       this.b.checkpoint(`copyup:${dest}`);
@@ -520,7 +630,7 @@ class MountPlanner {
     for (const d of DEFAULT_DEVICES) this.device({ path: d.path, type: 'c', major: d.major, minor: d.minor, fileMode: 0o666, uid: 0, gid: 0 }, userns);
     for (const d of devices) this.device(d, userns);
     const devFd = this.b.allocFd();
-    this.b.syscall('openat2', [ROOTFS_FD, { str: 'dev' }, openHow(O.PATH | O.DIRECTORY | O.CLOEXEC, 0, RESOLVE_SAFE), 24], `resolve /dev inside the rootfs (fd ${devFd})`);
+    this.b.syscall('openat2', [this.root, { str: 'dev' }, openHow(O.PATH | O.DIRECTORY | O.CLOEXEC, 0, RESOLVE_SAFE), 24], `resolve /dev inside the rootfs (fd ${devFd})`);
     const links = [...DEV_SYMLINKS];
     if (this.facts.hasKcore) links.push(['/proc/kcore', '/dev/core']);
     for (const [target, link] of links) {
@@ -534,17 +644,25 @@ class MountPlanner {
 
   /** One device node: mknod, or (in a user namespace, where mknod is refused) a bind of the host's. */
   device(d: LinuxDevice, userns: boolean): void {
-    const path = this.resolve(d.path);
-    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+    // where the node goes: its directory with the rootfs's symlinks resolved inside it, and the
+    // name itself replaced, never followed (an image's /dev/null may be a symlink to a /proc
+    // file: CVE-2025-31133). The host device bound in a user namespace is the config's own path.
+    const hostPath = clean(d.path);
+    const name = hostPath.slice(hostPath.lastIndexOf('/') + 1);
+    const parent = this.resolve(hostPath.slice(0, hostPath.lastIndexOf('/')) || '/');
+    const path = `${parent === '/' ? '' : parent}/${name}`;
     this.ensureDir(parent);
-    const name = path.slice(path.lastIndexOf('/') + 1);
     const dirFd = this.b.allocFd();
-    this.b.syscall('openat2', [ROOTFS_FD, { str: rel(parent) }, openHow(O.PATH | O.DIRECTORY | O.CLOEXEC, 0, RESOLVE_SAFE), 24], `resolve ${parent} inside the rootfs (fd ${dirFd})`);
+    this.b.syscall('openat2', [this.root, { str: rel(parent) }, openHow(O.PATH | O.DIRECTORY | O.CLOEXEC, 0, RESOLVE_SAFE), 24], `resolve ${parent} inside the rootfs (fd ${dirFd})`);
     if (userns) {
-      this.b.call('mknodat', [dirFd, { str: name }, S_IF.REG | 0o644, 0], `create ${path} to bind the host device on`, 'ignore');
+      // whatever the image has there (a symlink to a /proc file, CVE-2025-31133) is replaced by
+      // a fresh empty file, opened without following anything
+      this.b.call('unlinkat', [dirFd, { str: name }, 0], `remove an existing ${path}`, 'ignore');
+      this.b.call('mknodat', [dirFd, { str: name }, S_IF.REG | 0o644, 0], `create ${path} to bind the host device on`);
+      const t = this.b.allocFd();
+      this.b.syscall('openat2', [dirFd, { str: name }, openHow(TARGET_OPEN, 0, RESOLVE_BELOW), 24], `open ${path}, not following symlinks (fd ${t})`);
       this.b.close(dirFd);
-      const t = this.openTarget(path);
-      this.b.call('mount', [{ str: path }, { str: `/proc/self/fd/${t}` }, 0, MS.BIND, 0], `bind the host's ${path}`);
+      this.b.call('mount', [{ str: hostPath }, { str: `/proc/self/fd/${t}` }, 0, MS.BIND, 0], `bind the host's ${hostPath} on ${path}`);
       this.b.close(t);
       return;
     }
@@ -568,23 +686,54 @@ class MountPlanner {
     return this.facts.rootfsPaths[p] ?? 'missing';
   }
 
-  /** maskedPaths (after pivot_root): a read-only tmpfs over directories, /dev/null over files. */
+  /**
+   * maskedPaths (before pivot_root, by fd): a read-only tmpfs over directories, the host's
+   * /dev/null over files. The source is never the container's /dev/null, which the image or a
+   * race could make a symlink to a /proc file (CVE-2025-31133).
+   */
   mask(p: string): void {
     const k = this.runtimeKind(p);
     if (k === 'missing') return;
     // below a directory masked already, the path is gone (under an empty tmpfs): nothing to hide
     if (this.maskedDirs.some((d) => p.startsWith(d + '/'))) return;
     if (k === 'dir') this.maskedDirs.push(p);
-    if (k === 'dir') this.b.call('mount', [{ str: 'tmpfs' }, { str: p }, { str: 'tmpfs' }, MS.RDONLY, 0], `mask ${p} (read-only tmpfs)`);
-    else this.b.call('mount', [{ str: '/dev/null' }, { str: p }, 0, MS.BIND, 0], `mask ${p} (/dev/null)`);
+    if (k !== 'dir' && this.devNull < 0) {
+      // opened in our mount namespace before pivot_root: the host's, not the image's; the
+      // parent checks at "ready" that it is the character device 1:3
+      this.devNull = this.b.allocFd();
+      this.b.syscall('openat2', [AT_FDCWD, { str: '/dev/null' }, openHow(O.PATH | O.CLOEXEC, 0, RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLINKS), 24], `open the host's /dev/null, the source of file masks (fd ${this.devNull})`);
+      this.checks.push({ fd: this.devNull, expect: 'devnull', what: "the host's /dev/null" });
+    }
+    const t = this.openInContainer(p);
+    const target = { str: `/proc/self/fd/${t}` };
+    if (k === 'dir') this.b.call('mount', [{ str: 'tmpfs' }, target, { str: 'tmpfs' }, MS.RDONLY, 0], `mask ${p} (read-only tmpfs)`);
+    else this.b.call('mount', [{ str: `/proc/self/fd/${this.devNull}` }, target, 0, MS.BIND, 0], `mask ${p} (/dev/null)`);
+    this.b.close(t);
   }
 
-  /** readonlyPaths (after pivot_root): bind on itself, remount read-only keeping locked flags. */
+  /** readonlyPaths (before pivot_root, by fd): bind on itself, remount read-only keeping locked flags. */
   readonly(p: string): void {
     if (this.runtimeKind(p) === 'missing') return;
     const locked = this.enclosingFlags(p) & (MS.NOSUID | MS.NODEV | MS.NOEXEC);
-    this.b.call('mount', [{ str: p }, { str: p }, 0, MS.BIND | MS.REC, 0], `bind ${p} on itself`);
-    this.b.call('mount', [0, { str: p }, 0, MS.BIND | MS.REMOUNT | MS.RDONLY | MS.REC | locked, 0], `remount ${p} read-only`);
+    const t = this.openInContainer(p);
+    const self = { str: `/proc/self/fd/${t}` };
+    this.b.call('mount', [self, self, 0, MS.BIND | MS.REC, 0], `bind ${p} on itself`);
+    this.b.close(t);
+    // reopen: the fd above names what the bind now covers
+    const top = this.openInContainer(p);
+    this.b.call('mount', [0, { str: `/proc/self/fd/${top}` }, 0, MS.BIND | MS.REMOUNT | MS.RDONLY | MS.REC | locked, 0], `remount ${p} read-only`);
+    this.b.close(top);
+  }
+
+  /** A sysctl, written below /proc/sys of the procfs the init mounted at /proc, never leaving it. */
+  sysctl(key: string, value: string): void {
+    const proc = this.special.find((s) => s.dest === '/proc' && s.type === 'proc');
+    if (!proc) throw new Error(`linux.sysctl ${key}: needs a proc mount at /proc`);
+    const sub = `sys/${sysctlPath(key)}`;
+    const fd = this.b.allocFd();
+    this.b.syscall('openat2', [proc.fd, { str: sub }, openHow(O.WRONLY | O.CLOEXEC | O.NOFOLLOW, 0, RESOLVE_BELOW), 24], `open /proc/${sub} in the container's procfs (sysctl ${key}, fd ${fd})`);
+    this.b.call('write', [fd, { str: value }, Buffer.byteLength(value)], `sysctl ${key}=${value}`);
+    this.b.close(fd);
   }
 }
 

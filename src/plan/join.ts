@@ -3,7 +3,7 @@
 // (user first: it grants the rights over the others), waits at a checkpoint while the parent puts
 // it into the container's cgroups, then becomes the requested process and executes it.
 
-import { NAMESPACES } from '../linux/constants';
+import { NAMESPACES, PR } from '../linux/constants';
 import type { NamespaceType, Process } from '../spec/types';
 import type { Program } from '../spawn/program';
 import { ProgramBuilder } from './builder';
@@ -45,6 +45,9 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
   for (const t of joins) b.keepFd(`ns:${t}`);
   for (const s of input.stdioSlots ?? []) if (s) b.keepFd(s);
 
+  // inherited from the runtime already: until it executes, this process runs the runtime's code
+  // and must not be reachable through /proc/PID/{exe,fd,mem} by what runs in the container
+  b.call('prctl', [PR.SET_DUMPABLE, 0, 0, 0, 0], 'make the process non-dumpable (CVE-2019-5736, CVE-2016-9962)');
   for (const t of joins) b.call('setns', [{ slot: `ns:${t}` }, NAMESPACES[t].flag], `join the container's ${t} namespace`);
   b.checkpoint('joined');
   if (joins.includes('user')) {

@@ -6,7 +6,8 @@
 import { CAPABILITIES, CLOSE_RANGE_CLOEXEC, F, O, PR, LINUX_CAPABILITY_VERSION_3, SECCOMP_SET_MODE_FILTER, SIGKILL, SIGSTOP } from '../linux/constants';
 import type { Process } from '../spec/types';
 import { capabilityNumber as capabilityIndex } from '../spec/known';
-import { ProgramBuilder, u32Array } from './builder';
+import { AT_FDCWD, RESOLVE } from '../linux/constants';
+import { ProgramBuilder, openHow, u32Array } from './builder';
 import type { StdioFact } from './facts';
 
 export interface CompiledFilter {
@@ -152,7 +153,7 @@ export function planProcessSetup(b: ProgramBuilder, input: ProcessSetupInput, op
   }
 
   b.call('umask', [p.user.umask ?? 0o022], `umask ${(p.user.umask ?? 0o022).toString(8).padStart(4, '0')}`, 'none');
-  b.call('chdir', [{ str: p.cwd }], `chdir ${p.cwd}`);
+  planCwd(b, p.cwd);
   if (p.noNewPrivileges) b.call('prctl', [PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0], 'set no_new_privs');
   if (input.apparmorProfile) {
     const fd = b.allocFd();
@@ -178,6 +179,20 @@ export function planProcessSetup(b: ProgramBuilder, input: ProcessSetupInput, op
     seccompInstalled = true;
   }
   return { lookup, seccompInstalled, notes };
+}
+
+/**
+ * chdir into the process's cwd, as its user, without ever leaving the container (CVE-2024-21626):
+ * the path is resolved inside the container's root with no magic links (a cwd such as
+ * /proc/self/fd/N cannot name a directory the runtime holds), and getcwd() then proves the cwd is
+ * reachable from the root (glibc's getcwd fails with ENOENT for an "(unreachable)" directory).
+ */
+export function planCwd(b: ProgramBuilder, cwd: string): void {
+  const fd = b.allocFd();
+  b.syscall('openat2', [AT_FDCWD, { str: cwd }, openHow(O.PATH | O.DIRECTORY | O.CLOEXEC, 0, RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS), 24], `resolve the cwd ${cwd} inside the container, no magic links (fd ${fd})`);
+  b.call('fchdir', [fd], `chdir ${cwd}`);
+  b.close(fd);
+  b.call('getcwd', [{ buffer: 4096 }, 4096], 'check that the cwd is inside the container (getcwd)');
 }
 
 /** The final steps: seccomp (if still due), one execve per lookup candidate, then _exit(127). */

@@ -341,7 +341,7 @@ function materializeArg(arena: Arena, a: Arg, childFd: Record<string, number>, e
   if ('fdPath' in a) {
     const fd = childFd[a.fdPath];
     if (fd === undefined) throw new Error(`spawn engine: unknown fd slot "${a.fdPath}"`);
-    return arena.cString(`/proc/self/fd/${fd}`);
+    return arena.cString(`${a.relative ? '' : '/proc/'}self/fd/${fd}`);
   }
   return arena.alloc(a.buffer, 16);
 }

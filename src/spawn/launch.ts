@@ -4,13 +4,23 @@
 // on one thread), clone, and step back out.
 
 import * as fs from 'node:fs';
-import { libc, pipe, socketPair, closeFd, setns, setFlFlags, unshare } from '../linux/libc';
+import { libc, pipe, prctl, socketPair, closeFd, setns, setFlFlags, unshare } from '../linux/libc';
 import { buildChain, type BuiltChain } from './chain';
 import { Monitor } from './monitor';
 import type { Program } from './program';
 
 const O_NONBLOCK = 0o4000;
 const CLONE_NEWTIME = 0x80;
+const PR_SET_DUMPABLE = 4;
+
+/**
+ * The runtime is not dumpable, and so are the children it clones (they inherit it): while a child
+ * still runs the runtime's code, no less privileged process — one in a container it is entering —
+ * may open its /proc/PID/exe (the runtime's binary), fd, mem or environ, or ptrace it.
+ */
+export function makeNonDumpable(): void {
+  prctl(PR_SET_DUMPABLE, 0);
+}
 
 export interface ThreadJoin {
   /** CLONE_NEW* flag of the namespace */
@@ -42,6 +52,7 @@ export interface Launched {
 }
 
 export function launch(req: LaunchRequest): Launched {
+  makeNonDumpable();
   const [syncParent, syncChild] = socketPair();
   const [recordsRead, recordsWrite] = pipe();
   setFlFlags(recordsRead, O_NONBLOCK); // drained without blocking (our own open file description)

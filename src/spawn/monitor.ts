@@ -40,6 +40,8 @@ export interface MonitorOptions {
   alive?: () => boolean;
   onWarning?: (message: string) => void;
   onRecord?: (r: Record_) => void;
+  /** called right after the go byte of a checkpoint was sent (the child runs on) */
+  onResumed?: (name: string) => void;
 }
 
 const POLLIN = 1;
@@ -110,6 +112,7 @@ export class Monitor {
       if (opts.stopAt && name === opts.stopAt) return { kind: 'checkpoint', name };
       opts.onCheckpoint?.(name);
       this.go();
+      opts.onResumed?.(name);
     }
     return null;
   }

@@ -29,8 +29,11 @@ export interface SlotArg { slot: string }
 export interface ErrnoArg { errnoAddress: true }
 /** A pointer to a fresh zeroed buffer of n bytes (for out-parameters). */
 export interface BufferArg { buffer: number }
-/** The string "/proc/self/fd/N" for a kept fd: reopens it (e.g. an O_PATH fd of a FIFO). */
-export interface FdPathArg { fdPath: string }
+/**
+ * The string "/proc/self/fd/N" for a kept fd: reopens it (e.g. an O_PATH fd of a FIFO). With
+ * `relative`, "self/fd/N": for an openat() relative to an fd of a procfs.
+ */
+export interface FdPathArg { fdPath: string; relative?: boolean }
 
 /** A struct sock_fprog pointing at this classic BPF program (struct sock_filter[]). */
 export interface FprogArg { fprog: Uint8Array }
@@ -138,7 +141,8 @@ export function describeArg(a: Arg, keep?: string[], keepBase?: number): string 
   if ('sendFd' in a) return `&msghdr{SCM_RIGHTS fd ${a.sendFd}}`;
   if ('fdPath' in a) {
     const i = keep ? keep.indexOf(a.fdPath) : -1;
-    return i >= 0 && keepBase !== undefined ? `"/proc/self/fd/${keepBase + i}" (${a.fdPath})` : `"/proc/self/fd/N" (${a.fdPath})`;
+    const pre = a.relative ? '' : '/proc/';
+    return i >= 0 && keepBase !== undefined ? `"${pre}self/fd/${keepBase + i}" (${a.fdPath})` : `"${pre}self/fd/N" (${a.fdPath})`;
   }
   return `${a.label ?? 'bytes'}[${a.bytes.length}]`;
 }

@@ -5,7 +5,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isAlive } from '../linux/proc';
+import { isAlive, procStat } from '../linux/proc';
 
 export const STATE_VERSION = 1;
 
@@ -42,6 +42,9 @@ export interface ContainerRecord {
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
 export const DEFAULT_ROOT = '/run/tsrunc';
+
+/** the command name of a container's init until it executes the program (set by its chain) */
+export const INIT_COMM = 'tsrunc:[init]';
 
 const ID_RE = /^[\w+\-.]+$/;
 
@@ -145,7 +148,9 @@ export function writeFileAtomic(file: string, data: string, mode = 0o600): void 
 export function status(store: StateStore, rec: ContainerRecord): Status {
   if (rec.creating) return isAlive(rec.creating.pid, rec.creating.startTime) ? 'creating' : 'stopped';
   if (!isAlive(rec.pid, rec.pidStartTime)) return 'stopped';
-  if (fs.existsSync(store.fifoPath(rec.id))) return 'created';
+  // created: waiting for start, still the runtime's chain (its name says so until it executes
+  // the program); a FIFO left by a start that was killed does not make a running program "created"
+  if (fs.existsSync(store.fifoPath(rec.id)) && procStat(rec.pid)?.comm === INIT_COMM) return 'created';
   if (isFrozen(rec)) return 'paused';
   return 'running';
 }

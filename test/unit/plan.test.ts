@@ -45,7 +45,7 @@ describe('init plan', () => {
     const p = planInit({ spec: spec(), rootfs: '/b/rootfs', facts: facts() });
     assert.equal(p.cloneFlags, CLONE.NEWPID | CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWNET);
     const s = p.program.steps;
-    const order = [/checkpoint: mapping/, /make \/ rslave/, /mount proc on \/proc/, /pivot_root/, /sethostname h/, /mask \/proc\/kcore/, /capset/, /checkpoint: ready/, /open the exec FIFO/, /execve \/usr\/bin\/sh/];
+    const order = [/checkpoint: mapping/, /make \/ rslave/, /mount proc on \/proc/, /mask \/proc\/kcore/, /pivot_root/, /sethostname h/, /capset/, /checkpoint: ready/, /open the exec FIFO/, /execve \/usr\/bin\/sh/];
     const at = order.map((re) => indexOf(s, re));
     assert.ok(at.every((i) => i >= 0), `missing: ${order.filter((_, i) => at[i] < 0).join(', ')}`);
     assert.deepEqual([...at].sort((a, b) => a - b), at, `out of order: ${at}`);
@@ -59,7 +59,7 @@ describe('init plan', () => {
     const i = indexOf(s, /mount proc on \/proc/);
     const open = s[i - 1];
     assert.equal(open.op === 'syscall' && open.name, 'openat2');
-    assert.match(open.desc, /resolve \/proc inside the rootfs \(fd 4\)/);
+    assert.match(open.desc, /resolve \/proc inside the rootfs, a directory reached without any symlink \(fd 4\)/);
     const mount = s[i];
     assert.ok(mount.op === 'call' && JSON.stringify(mount.args[1]) === JSON.stringify({ str: '/proc/self/fd/4' }));
   });
@@ -128,7 +128,7 @@ describe('init plan', () => {
       facts: facts(),
     });
     const d = descs(p.program.steps);
-    assert.ok(d.includes("bind the host's /dev/null"));
+    assert.ok(d.includes("bind the host's /dev/null on /dev/null"));
     assert.ok(!d.some((x) => x.startsWith('mknod /dev/null')));
     const q = planInit({ spec: spec(), rootfs: '/r', facts: facts() });
     assert.ok(descs(q.program.steps).includes('mknod /dev/null c 1:3'));
@@ -172,6 +172,62 @@ describe('init plan', () => {
   it('skips masked paths below a directory masked already', () => {
     const p = planInit({ spec: spec((s) => (s.linux!.maskedPaths = ['/proc/acpi', '/proc/acpi/x'])), rootfs: '/r', facts: facts((f) => (f.hostPaths['/proc/acpi/x'] = 'file')) });
     assert.ok(!descs(p.program.steps).some((d) => d.includes('/proc/acpi/x')));
+  });
+
+  it('refuses proc and sysfs on a symlink, and mounts them only on a directory reached without symlinks', () => {
+    const f = facts((x) => {
+      x.rootfsPaths['/proc'] = 'symlink';
+      x.resolved['/proc'] = '/fakeproc';
+    });
+    assert.throws(() => planInit({ spec: spec(), rootfs: '/r', facts: f }), /mount \/proc: filesystem "proc" must be mounted on an ordinary directory \(it is a symlink to \/fakeproc/);
+    const g = facts((x) => (x.rootfsPaths['/proc'] = 'file'));
+    assert.throws(() => planInit({ spec: spec(), rootfs: '/r', facts: g }), /must be mounted on an ordinary directory \(it is a file/);
+    const s = planInit({ spec: spec(), rootfs: '/r', facts: facts() }).program.steps;
+    const open = s[indexOf(s, /mount proc on \/proc/) - 1];
+    assert.ok(open.op === 'syscall' && open.name === 'openat2');
+    const how = Buffer.from((open.args[2] as { bytes: Uint8Array }).bytes);
+    assert.equal(how.readBigUInt64LE(16), 0x10n | 0x04n | 0x02n, 'RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS');
+  });
+
+  it('masks, read-only paths and sysctls below /proc go through the procfs the init mounted, before pivot_root', () => {
+    const p = planInit({ spec: spec((x) => (x.linux!.sysctl = { 'net.ipv4.ip_forward': '1' })), rootfs: '/r', facts: facts() });
+    const s = p.program.steps;
+    const d = descs(s);
+    const procFd = Number(/fd (\d+)/.exec(d[indexOf(s, /mount proc on/) + 2])![1]);
+    const mask = indexOf(s, /mask \/proc\/kcore/);
+    assert.match(d[mask - 1], /resolve \/proc\/kcore inside the proc mounted at \/proc/);
+    const maskOpen = s[mask - 1];
+    assert.ok(maskOpen.op === 'syscall' && maskOpen.args[0] === procFd && JSON.stringify(maskOpen.args[1]) === '{"str":"kcore"}');
+    assert.match(d[indexOf(s, /sysctl net.ipv4.ip_forward=1/) - 1], /open \/proc\/sys\/net\/ipv4\/ip_forward in the container's procfs/);
+    assert.ok(indexOf(s, /sysctl net/) < indexOf(s, /bind \/proc\/sys on itself/));
+    assert.ok(indexOf(s, /bind \/proc\/sys on itself/) < mask && mask < indexOf(s, /pivot_root/));
+    // the host's /dev/null is the source of file masks, and the parent checks both fds at "ready"
+    assert.ok(d.some((x) => /^open the host's \/dev\/null/.test(x)));
+    assert.deepEqual(p.verify.map((v) => v.expect).sort(), ['devnull', 'procfs']);
+    assert.ok(indexOf(s, /close the host's \/dev\/null/) > indexOf(s, /checkpoint: ready/));
+    // the FIFO is reopened through that procfs, never through the container's /proc path
+    const fifo = s[indexOf(s, /open the exec FIFO/)];
+    assert.ok(fifo.op === 'call' && fifo.fn === 'openat' && fifo.args[0] === procFd, fifo.desc);
+    assert.ok(indexOf(s, /close the procfs fd/) > indexOf(s, /open the exec FIFO/));
+    assert.throws(() => planInit({ spec: spec((x) => { x.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; x.mounts = x.mounts!.filter((m) => m.type !== 'proc'); }), rootfs: '/r', facts: facts() }), /needs a proc mount at \/proc/);
+  });
+
+  it('resolves the cwd inside the container without magic links and checks it with getcwd', () => {
+    const s = planInit({ spec: spec((x) => (x.process!.cwd = '/proc/self/fd/7')), rootfs: '/r', facts: facts() }).program.steps;
+    const i = indexOf(s, /resolve the cwd \/proc\/self\/fd\/7 inside the container, no magic links/);
+    assert.ok(i > 0);
+    const how = Buffer.from(((s[i] as { args: unknown[] }).args[2] as { bytes: Uint8Array }).bytes);
+    assert.equal(how.readBigUInt64LE(16), 0x10n | 0x02n, 'RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS');
+    assert.match(s[i + 1].desc, /^chdir /);
+    assert.match(s[i + 3].desc, /getcwd/);
+    assert.ok((s[i + 3] as { check: string }).check === 'full');
+  });
+
+  it('makes the init and every joining process non-dumpable', () => {
+    const p = planInit({ spec: spec(), rootfs: '/r', facts: facts() });
+    assert.ok(indexOf(p.program.steps, /non-dumpable/) < indexOf(p.program.steps, /checkpoint: mapping/));
+    const j = planJoin({ namespaces: ['mount'], process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } }, capLastCap: 40, stdio: emptyFacts('x86_64').stdio, mode: 'container' });
+    assert.ok(indexOf(j.program.steps, /non-dumpable/) < indexOf(j.program.steps, /join the container's mount namespace/));
   });
 
   it('keeps the chain\'s fds above everything it opens', () => {
