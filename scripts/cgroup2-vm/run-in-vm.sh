@@ -22,7 +22,8 @@
 # CG2VM_QEMU_ARGS (extra QEMU arguments, split on blanks; the guest has no
 # network unless you add one here), CG2VM_CGROUP=NAME (enable all controllers
 # in the root cgroup and run COMMAND in the leaf /NAME, like on a systemd host;
-# default: COMMAND stays in the root cgroup, root subtree_control empty).
+# default: COMMAND stays in the root cgroup, root subtree_control empty),
+# CG2VM_INIT=systemd (tsrunc: systemd is PID 1 and runs COMMAND as its only job).
 #
 # exit status: COMMAND's, or 125 if the VM died before reporting one.
 set -euo pipefail
@@ -92,6 +93,7 @@ APPEND+=" systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all"
 APPEND+=" cg2vm.run=$RUN${share_arg:+ cg2vm.shares=$share_arg}"
 APPEND+=" cg2vm.moddir=$D/build/kernel/lib/modules"
 [ -n "${CG2VM_CGROUP:-}" ] && APPEND+=" cg2vm.cgroup=$CG2VM_CGROUP"
+[ -n "${CG2VM_INIT:-}" ] && APPEND+=" cg2vm.init=$CG2VM_INIT"
 APPEND+=" ${CG2VM_APPEND:-}"
 
 QEMU=(

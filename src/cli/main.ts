@@ -55,7 +55,7 @@ const HANDLERS: Record<string, (g: GlobalOptions, o: VerbOptions, args: string[]
   async create(g, o, args) {
     const id = oneId(args, 'create');
     const { createContainer } = require('../container/create') as typeof import('../container/create');
-    await createContainer({ store: store(g), id, bundle: (o.bundle as string) ?? '.', pidFile: o.pidFile as string, consoleSocket: o.consoleSocket as string, noPivot: !!o.noPivot, preserveFds: Number(o.preserveFds ?? 0), warn, debug });
+    await createContainer({ store: store(g), id, bundle: (o.bundle as string) ?? '.', pidFile: o.pidFile as string, consoleSocket: o.consoleSocket as string, noPivot: !!o.noPivot, preserveFds: Number(o.preserveFds ?? 0), systemdCgroup: !!g.systemdCgroup, warn, debug });
     return 0;
   },
   async start(g, _o, args) {
@@ -77,6 +77,7 @@ const HANDLERS: Record<string, (g: GlobalOptions, o: VerbOptions, args: string[]
       preserveFds: Number(o.preserveFds ?? 0),
       detach: !!o.detach,
       keep: !!o.keep,
+      systemdCgroup: !!g.systemdCgroup,
       noSubreaper: !!o.noSubreaper,
       warn,
       debug,
@@ -209,7 +210,6 @@ export async function main(argv: string[]): Promise<number> {
     const format = (g.logFormat ?? 'text') as LogFormat;
     if (format !== 'text' && format !== 'json') throw new UsageError(`invalid log-format: ${g.logFormat}`);
     logger.configure({ log: g.log, format, debug: g.debug });
-    if (g.systemdCgroup) throw new Error('--systemd-cgroup: the systemd cgroup driver is not supported by tsrunc yet');
   });
   try {
     await cmd.parseAsync(args, { from: 'user' });

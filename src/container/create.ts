@@ -8,7 +8,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { applyResources, containerCgroups, createCgroups, joinCgroups, removeCgroupDirs, type ContainerCgroup } from '../linux/cgroups';
+import { applyResources, containerCgroups, createCgroups, enterCgroups, removeCgroupDirs, usesSystemd, type ContainerCgroup } from '../linux/cgroups';
 import { NAMESPACES } from '../linux/constants';
 import { closeFd, killPid, mkfifo, socketPair, waitChild } from '../linux/libc';
 import { isAlive, procStat } from '../linux/proc';
@@ -39,6 +39,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   noPivot?: boolean;
   preserveFds?: number;
+  /** --systemd-cgroup: the cgroup is a transient systemd scope (cgroupsPath slice:prefix:name) */
+  systemdCgroup?: boolean;
   warn?: (msg: string) => void;
   debug?: (msg: string) => void;
 }
@@ -117,8 +119,9 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     store.write(rec);
     store.writeSpec(id, spec);
     faultPoint('recorded');
-    const cgroups = containerCgroups(spec.linux?.cgroupsPath, id);
+    const cgroups = containerCgroups(spec.linux?.cgroupsPath, id, opts.systemdCgroup);
     rec.cgroups.dirs = cgroups.map((c) => c.dir);
+    if (usesSystemd(cgroups)) rec.cgroups.systemdUnit = cgroups[0].systemd!.unit;
     // the directories about to be made are recorded first: a create killed while making them
     // leaves delete --force a list that covers them (removing one that is not there is fine)
     rec.cgroups.created = missingCgroupDirs(cgroups);
@@ -126,7 +129,8 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     rec.cgroups.created = createCgroups(cgroups);
     faultPoint('cgroups');
     store.write(rec);
-    applyResources(cgroups, spec.linux?.resources); // limits and device rules hold before the init joins
+    // limits and device rules hold before the init joins (systemd: once it made the scope, at "mapping")
+    if (!usesSystemd(cgroups)) applyResources(cgroups, spec.linux?.resources);
 
     const fifo = store.fifoPath(id);
     mkfifo(fifo, 0o622);
@@ -224,7 +228,7 @@ function atMapping(spec: Spec, plan: InitPlan, pid: number, cgroups: ContainerCg
     writeProc(`/proc/${pid}/uid_map`, map(linux.uidMappings ?? []), 'write uid_map');
     writeProc(`/proc/${pid}/gid_map`, map(linux.gidMappings ?? []), 'write gid_map');
   }
-  joinCgroups(cgroups, pid);
+  enterCgroups(cgroups, pid, spec.linux?.resources);
   const adj = spec.process?.oomScoreAdj;
   if (adj !== undefined) writeProc(`/proc/${pid}/oom_score_adj`, String(adj), 'set oom_score_adj');
 }

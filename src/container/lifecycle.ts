@@ -123,6 +123,11 @@ export function destroy(store: StateStore, rec: ContainerRecord, warn: (m: strin
   } catch {
     /* a create that died early */
   }
+  if (rec.cgroups.systemdUnit) {
+    // the scope is systemd's: stop it (its processes are gone by now) and let systemd remove it
+    const { stopUnit } = require('../linux/cgroups/systemd') as typeof import('../linux/cgroups/systemd');
+    if (!stopUnit(rec.cgroups.systemdUnit, rec.cgroups.dirs[0])) warn(`could not remove cgroups: systemd kept ${rec.cgroups.dirs[0]} (${rec.cgroups.systemdUnit})`);
+  }
   const leaf = new Set(rec.cgroups.dirs);
   const failed = removeCgroupDirs(rec.cgroups.created).filter((f) => leaf.has(f.slice(0, f.lastIndexOf(':'))));
   if (failed.length) warn(`could not remove cgroups: ${failed.join(', ')}`);

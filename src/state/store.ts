@@ -26,7 +26,7 @@ export interface ContainerRecord {
   /** set while `create` is running; the creator's pid and start time tell whether it still is */
   creating?: { pid: number; startTime: string };
   /** the container's cgroup directories, and the ones create made (delete removes only those) */
-  cgroups: { dirs: string[]; created: string[] };
+  cgroups: { dirs: string[]; created: string[]; systemdUnit?: string };
   /** the init's records after the "ready" checkpoint: start names a failing step with them */
   startSteps?: Array<{ index: number; desc: string; op: string; check?: string; tag?: string }>;
   /** index of the "started" step: start's records begin after it */

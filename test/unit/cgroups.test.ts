@@ -269,6 +269,68 @@ describe('systemd cgroupsPath', () => {
     assert.deepEqual(systemdUnit('system.slice:docker:abc', 'x'), { slice: 'system.slice', unit: 'docker-abc.scope', path: '/system.slice/docker-abc.scope' });
     assert.deepEqual(systemdUnit('machine-k8s.slice:cri-containerd:1f', 'x').path, '/machine.slice/machine-k8s.slice/cri-containerd-1f.scope');
     assert.deepEqual(systemdUnit('::', 'ctr').path, '/system.slice/ctr.scope');
+    assert.deepEqual(systemdUnit('', 'ctr').path, '/system.slice/tsrunc-ctr.scope');
     assert.throws(() => systemdUnit('/docker/abc', 'x'), /slice:prefix:name/);
+  });
+});
+
+describe('systemd driver: D-Bus messages and scope properties', () => {
+  it('marshals a StartTransientUnit call as the wire format says', async () => {
+    const { encodeCall, decodeMessage, messageLength, Reader, Writer } = await import('../../src/linux/dbus');
+    const { scopeProperties, rangeToBits, quotaPerSecUSec, systemdUnit } = await import('../../src/linux/cgroups/systemd');
+    // primitives and alignment
+    const w = new Writer();
+    w.write('y', 7);
+    w.write('t', 5n); // aligned to 8
+    w.write('s', 'ab');
+    w.write('a(sv)', [['x', ['b', true]]]);
+    assert.equal(w.bytes().toString('hex'), '07000000000000000500000000000000' + '0200000061620000' + '10000000' + '00000000' + '0100000078000162' + '0000000001000000');
+    const r = new Reader(w.bytes());
+    assert.deepEqual([r.read('y'), r.read('t'), r.read('s'), r.read('a(sv)')], [7, 5n, 'ab', [['x', ['b', true]]]]);
+    // a whole call round-trips through the decoder
+    const unit = systemdUnit('system.slice:tsrunc:c1', 'c1');
+    const props = scopeProperties(unit, 'c1', 4242, { memory: { limit: 64 << 20, swap: -1 }, cpu: { shares: 1024, quota: 25000, period: 100000, cpus: '0-2,9' }, pids: { limit: -1 } });
+    const msg = encodeCall(3, { destination: 'org.freedesktop.systemd1', path: '/org/freedesktop/systemd1', iface: 'org.freedesktop.systemd1.Manager', member: 'StartTransientUnit', signature: 'ssa(sv)a(sa(sv))', body: ['tsrunc-c1.scope', 'replace', props, []] });
+    assert.equal(messageLength(msg), msg.length);
+    const m = decodeMessage(msg);
+    assert.equal(m.serial, 3);
+    assert.equal(m.signature, 'ssa(sv)a(sa(sv))');
+    const [name, mode, got] = m.body as [string, string, Array<[string, [string, unknown]]>];
+    assert.equal(name, 'tsrunc-c1.scope');
+    assert.equal(mode, 'replace');
+    const byName = Object.fromEntries(got.map(([k, v]) => [k, v]));
+    assert.deepEqual(byName.Slice, ['s', 'system.slice']);
+    assert.deepEqual(byName.PIDs, ['au', [4242]]);
+    assert.deepEqual(byName.Delegate, ['b', true]);
+    assert.deepEqual(byName.MemoryMax, ['t', 67108864n]);
+    assert.deepEqual(byName.MemorySwapMax, ['t', 18446744073709551615n]);
+    assert.deepEqual(byName.CPUWeight, ['t', 39n]);
+    assert.deepEqual(byName.CPUQuotaPerSecUSec, ['t', 250000n]);
+    assert.deepEqual(byName.CPUQuotaPeriodUSec, ['t', 100000n]);
+    assert.deepEqual(byName.AllowedCPUs, ['ay', [0b111, 0b10]]);
+    assert.deepEqual(byName.TasksMax, ['t', 18446744073709551615n]);
+    assert.deepEqual(rangeToBits('0'), [1]);
+    assert.equal(quotaPerSecUSec(33333, 100000), 340000n, 'rounded up to 10 ms');
+  });
+});
+
+describe('cgroup removal', () => {
+  it('empties the container\'s own cgroups, never a shared parent it created', async () => {
+    const { removeCgroupDirs } = await import('../../src/linux/cgroups');
+    const os = await import('node:os');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-cgrm-'));
+    try {
+      const parent = path.join(tmp, 'tsrunc-test');
+      const leaf = path.join(parent, 'mine');
+      fs.mkdirSync(path.join(leaf, 'sub', 'deeper'), { recursive: true }); // made by the container
+      fs.mkdirSync(path.join(parent, 'another-container'));
+      const failed = removeCgroupDirs([parent, leaf]);
+      assert.equal(fs.existsSync(leaf), false);
+      assert.equal(fs.existsSync(path.join(parent, 'another-container')), true, 'a sibling is left alone');
+      assert.equal(fs.existsSync(parent), true, 'the shared parent stays while it is in use');
+      assert.match(failed.join(), /tsrunc-test: ENOTEMPTY/);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -25,6 +25,8 @@ export interface ContainerCgroup {
   hierarchy: Hierarchy;
   /** absolute directory of the container's cgroup */
   dir: string;
+  /** --systemd-cgroup: the transient unit systemd makes (the directory is systemd's) */
+  systemd?: { unit: string; slice: string; path: string; id: string };
 }
 
 let cachedHierarchies: Hierarchy[] | undefined;
@@ -66,7 +68,8 @@ function sameSet(a: string[], b: string[]): boolean {
 }
 
 /** Clean a cgroupsPath; relative paths (and the default, the id) nest under the runtime's own cgroup, as runc does. */
-export function containerCgroups(cgroupsPath: string | undefined, id: string): ContainerCgroup[] {
+export function containerCgroups(cgroupsPath: string | undefined, id: string, systemd = false): ContainerCgroup[] {
+  if (systemd) return systemdCgroups(cgroupsPath, id);
   const inner = cgroupsPath && cgroupsPath.length > 0 ? cgroupsPath : id;
   return hierarchies().map((h) => {
     const rel = path.isAbsolute(inner) ? path.normalize(inner) : path.join(h.ownPath, inner);
@@ -76,12 +79,40 @@ export function containerCgroups(cgroupsPath: string | undefined, id: string): C
   });
 }
 
+/** --systemd-cgroup: `slice:prefix:name`, a scope systemd makes at the "mapping" checkpoint (cgroup v2 hosts). */
+function systemdCgroups(cgroupsPath: string | undefined, id: string): ContainerCgroup[] {
+  const { systemdRunning, systemdUnit } = require('./systemd') as typeof import('./systemd');
+  if (!systemdRunning()) throw new Error('--systemd-cgroup: systemd is not running on this host (no /run/systemd/system)');
+  if (cgroupMode() !== 'v2') throw new Error(`--systemd-cgroup: the systemd driver of tsrunc needs a cgroup v2 host (this one is ${cgroupMode()})`);
+  const unit = systemdUnit(cgroupsPath ?? '', id);
+  const h = hierarchies().find((x) => x.version === 2)!;
+  return [{ hierarchy: h, dir: path.join(h.mountpoint, unit.path), systemd: { ...unit, id } }];
+}
+
+export function usesSystemd(cgroups: ContainerCgroup[]): boolean {
+  return cgroups.some((c) => c.systemd);
+}
+
+/**
+ * Put the container's init into its cgroups: cgroupfs, write cgroup.procs; systemd, start the
+ * transient scope with the init's pid, then apply the resources in the delegated cgroup (the
+ * init is still waiting at its checkpoint: its program never runs without them).
+ */
+export function enterCgroups(cgroups: ContainerCgroup[], pid: number, res: LinuxResources | undefined): void {
+  const sd = cgroups.find((c) => c.systemd);
+  if (!sd) return joinCgroups(cgroups, pid);
+  const { startScope } = require('./systemd') as typeof import('./systemd');
+  startScope(sd.systemd!, sd.systemd!.id, pid, res, sd.dir);
+  applyResources(cgroups, res);
+}
+
 /**
  * Create the container's cgroup in every hierarchy. Returns the directories this call created,
  * in creation order (parents first): delete removes exactly those, and nothing it did not make.
  */
 export function createCgroups(cgroups: ContainerCgroup[]): string[] {
   const created: string[] = [];
+  if (usesSystemd(cgroups)) return created; // systemd makes the scope (enterCgroups)
   try {
     for (const cg of cgroups) {
       const missing: string[] = [];
@@ -150,7 +181,9 @@ export function cgroupPids(dirs: string[]): number[] {
 export function removeCgroupDirs(dirs: string[]): string[] {
   const failed: string[] = [];
   for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
-    removeChildren(d);
+    // the container's own cgroups may hold sub-cgroups it made; a parent create made (shared
+    // with other containers) is only removed when empty, never emptied
+    if (!dirs.some((x) => x.startsWith(d + '/'))) removeChildren(d);
     try {
       rmdirRetry(d);
     } catch (e) {
