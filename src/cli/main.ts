@@ -55,7 +55,7 @@ const HANDLERS: Record<string, (g: GlobalOptions, o: VerbOptions, args: string[]
   async create(g, o, args) {
     const id = oneId(args, 'create');
     const { createContainer } = require('../container/create') as typeof import('../container/create');
-    await createContainer({ store: store(g), id, bundle: (o.bundle as string) ?? '.', pidFile: o.pidFile as string, consoleSocket: o.consoleSocket as string, noPivot: !!o.noPivot, preserveFds: Number(o.preserveFds ?? 0), systemdCgroup: !!g.systemdCgroup, warn, debug });
+    await createContainer({ store: store(g), id, bundle: (o.bundle as string) ?? '.', pidFile: o.pidFile as string, consoleSocket: o.consoleSocket as string, pidfdSocket: o.pidfdSocket as string, noPivot: !!o.noPivot, preserveFds: intFlag(o.preserveFds, 'preserve-fds'), systemdCgroup: !!g.systemdCgroup, warn, debug });
     return 0;
   },
   async start(g, _o, args) {
@@ -73,8 +73,9 @@ const HANDLERS: Record<string, (g: GlobalOptions, o: VerbOptions, args: string[]
       bundle: (o.bundle as string) ?? '.',
       pidFile: o.pidFile as string,
       consoleSocket: o.consoleSocket as string,
+      pidfdSocket: o.pidfdSocket as string,
       noPivot: !!o.noPivot,
-      preserveFds: Number(o.preserveFds ?? 0),
+      preserveFds: intFlag(o.preserveFds, 'preserve-fds'),
       detach: !!o.detach,
       keep: !!o.keep,
       systemdCgroup: !!g.systemdCgroup,
@@ -142,7 +143,41 @@ const HANDLERS: Record<string, (g: GlobalOptions, o: VerbOptions, args: string[]
   },
 };
 
-for (const verb of ['exec', 'ps', 'pause', 'resume', 'update', 'events']) {
+HANDLERS.exec = async (g, o, args) => {
+  if (args.length < 1) throw new UsageError('"exec" requires a container id');
+  const { execInContainer } = require('../container/exec') as typeof import('../container/exec');
+  return execInContainer({
+    store: store(g),
+    id: args[0],
+    args: args.slice(1),
+    processFile: o.process as string,
+    cwd: o.cwd as string,
+    env: o.env as string[],
+    tty: !!o.tty,
+    user: o.user as string,
+    additionalGids: o.additionalGids as string[],
+    caps: o.cap as string[],
+    noNewPrivs: o.noNewPrivs ? true : undefined,
+    apparmor: o.apparmor as string,
+    processLabel: o.processLabel as string,
+    preserveFds: intFlag(o.preserveFds, 'preserve-fds'),
+    detach: !!o.detach,
+    pidFile: o.pidFile as string,
+    consoleSocket: o.consoleSocket as string,
+    pidfdSocket: o.pidfdSocket as string,
+    cgroup: o.cgroup as string[],
+    ignorePaused: !!o.ignorePaused,
+    warn,
+  });
+};
+
+function intFlag(v: unknown, name: string): number {
+  if (v === undefined || v === '') return 0;
+  if (!/^\d+$/.test(String(v))) throw new UsageError(`invalid value "${String(v)}" for flag --${name}: must be a non-negative integer`);
+  return Number(v);
+}
+
+for (const verb of ['ps', 'pause', 'resume', 'update', 'events']) {
   HANDLERS[verb] = () => {
     throw new Error(`"${verb}" is not supported by tsrunc yet`);
   };

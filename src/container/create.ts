@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyResources, containerCgroups, createCgroups, enterCgroups, removeCgroupDirs, usesSystemd, type ContainerCgroup } from '../linux/cgroups';
 import { NAMESPACES } from '../linux/constants';
-import { closeFd, killPid, mkfifo, socketPair, waitChild } from '../linux/libc';
+import { clearOnlcr, closeFd, killPid, mkfifo, socketPair, waitChild } from '../linux/libc';
 import { isAlive, procStat } from '../linux/proc';
 import { hostArch } from '../linux/arch';
 import { initFactQueries, planInit, type InitPlan } from '../plan/init';
@@ -41,6 +41,9 @@ export interface CreateOptions {
   preserveFds?: number;
   /** --systemd-cgroup: the cgroup is a transient systemd scope (cgroupsPath slice:prefix:name) */
   systemdCgroup?: boolean;
+  pidfdSocket?: string;
+  /** run in the foreground with a terminal and no console socket: keep the pty master */
+  proxyTerminal?: boolean;
   warn?: (msg: string) => void;
   debug?: (msg: string) => void;
 }
@@ -50,6 +53,8 @@ export interface Created {
   spec: Spec;
   /** the init is our child until we exit (run waits for it) */
   pid: number;
+  /** the pty master, when proxyTerminal asked for it */
+  consoleProxy?: number;
 }
 
 const O_PATH = 0o10000000;
@@ -73,7 +78,6 @@ function checkHostSupport(spec: Spec, facts: Pick<HostFacts, 'apparmor' | 'selin
   if (spec.linux?.mountLabel && !facts.selinux) warn?.(`linux.mountLabel ${spec.linux.mountLabel} ignored: SELinux is not enabled on this host`);
   const p = spec.process;
   if (!p) return;
-  if (p.terminal) throw new ContainerError('process.terminal: terminals are not supported by tsrunc yet');
   if (p.apparmorProfile && !facts.apparmor) throw new ContainerError(`process.apparmorProfile ${p.apparmorProfile}: AppArmor is not enabled on this host`);
   if (p.selinuxLabel && !facts.selinux) throw new ContainerError(`process.selinuxLabel ${p.selinuxLabel}: SELinux is not enabled on this host`);
   if (p.selinuxLabel && facts.selinux) throw new ContainerError('process.selinuxLabel: SELinux labels are not supported by tsrunc yet');
@@ -85,8 +89,9 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
   const bundle = loadBundle(opts.bundle, opts.warn);
   checkHostSupport(bundle.spec, { apparmor: fs.existsSync('/sys/kernel/security/apparmor'), selinux: fs.existsSync('/sys/fs/selinux/enforce') }, opts.warn);
   const filter = compileFilter(bundle.spec, opts.warn);
-  if (opts.consoleSocket) throw new ContainerError('--console-socket: terminals are not supported by tsrunc yet');
-  if (opts.preserveFds) throw new ContainerError('--preserve-fds is not supported by tsrunc yet');
+  const terminal = !!bundle.spec.process?.terminal;
+  if (terminal && !opts.consoleSocket && !opts.proxyTerminal) throw new ContainerError('cannot allocate tty if tsrunc will detach without setting console socket');
+  if (!terminal && opts.consoleSocket) throw new ContainerError('cannot use console socket if tsrunc will not allocate tty');
   return withLock(opts.store.root, opts.id, () => createLocked(opts, bundle, filter));
 }
 
@@ -114,6 +119,9 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
   let fifoFd = -1;
   let notify: [number, number] | undefined;
   let fifoDirFd = -1;
+  let consoleFd = -1;
+  let proxyEnd = -1;
+  let consoleProxy: number | undefined;
   const openedNs: number[] = [];
   try {
     store.write(rec);
@@ -139,7 +147,10 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     faultPoint('fifo');
 
     const facts = gatherFacts(spec, bundle.rootfs, initFactQueries(spec), cgroups);
-    const plan = planInit({ spec, rootfs: bundle.rootfs, facts, noPivot: opts.noPivot, seccomp: filter });
+    const passFds = (opts.preserveFds ?? 0) + listenFds();
+    if (listenFds() > 0 && spec.process) spec.process.env = [...(spec.process.env ?? []), `LISTEN_FDS=${listenFds()}`];
+    const terminal = !!spec.process?.terminal;
+    const plan = planInit({ spec, rootfs: bundle.rootfs, facts, noPivot: opts.noPivot, seccomp: filter, passFds, terminal });
     for (const w of plan.warnings) opts.warn?.(w);
     for (const n of plan.notes) opts.debug?.(n);
     const fds: Record<string, number> = { fifo: fifoFd };
@@ -150,6 +161,20 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     if (filter?.notify) {
       notify = socketPair();
       fds.notify = notify[1];
+    }
+    for (let i = 0; i < passFds; i++) fds[`pass${i}`] = 3 + i;
+    if (terminal) {
+      if (opts.consoleSocket) {
+        const { connectUnix } = require('../linux/scm') as typeof import('../linux/scm');
+        try {
+          consoleFd = connectUnix(opts.consoleSocket);
+        } catch (e) {
+          throw new ContainerError(`--console-socket: ${errorMessage(e)}`);
+        }
+      } else {
+        [proxyEnd, consoleFd] = socketPair();
+      }
+      fds.console = consoleFd;
     }
     for (const [slot, p] of Object.entries(plan.childJoins)) {
       const fd = openNamespace(p, slot.slice(3) as NamespaceType);
@@ -185,9 +210,15 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     if (res.kind === 'eof') throw new ContainerError(`unable to start container process: init ${describeWait(waitChild(initPid))} before it was ready`);
     // the init is about to be released into the container: check what it holds, from outside
     verifyInitFds(initPid, plan.verify);
-    verifyCloseOnExec(initPid, 0);
+    verifyCloseOnExec(initPid, passFds);
     if (spec.process) checkLookup(plan, child);
     if (notify) sendSeccompListener(spec, rec, notify[0]);
+    if (proxyEnd >= 0) {
+      const { recvFds } = require('../linux/scm') as typeof import('../linux/scm');
+      consoleProxy = recvFds(proxyEnd, 64).fds[0];
+      // the user's terminal translates \n to \r\n already: the container's must not do it too (as runc)
+      clearOnlcr(consoleProxy);
+    }
 
     // records after the FIFO opens are read by `start`: keep what it needs to name a failure
     const started = child.chain.steps.findIndex((s) => s.desc === 'timestamp: started');
@@ -198,9 +229,13 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     delete rec.creating;
     store.write(rec);
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(initPid), 0o644);
+    if (opts.pidfdSocket) {
+      const { sendPidfd } = require('./pidfd') as typeof import('./pidfd');
+      sendPidfd(opts.pidfdSocket, initPid);
+    }
     child.monitor.go(); // the init closes its sync socket and blocks opening the exec FIFO
     faultPoint('created');
-    return { rec, spec, pid: initPid };
+    return { rec, spec, pid: initPid, consoleProxy };
   } catch (e) {
     if (child) {
       killPid(child.pid, 9);
@@ -216,6 +251,8 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     if (fifoFd >= 0) closeFd(fifoFd);
     if (fifoDirFd >= 0) closeFd(fifoDirFd);
     if (notify) notify.forEach(closeFd);
+    if (consoleFd >= 0) closeFd(consoleFd);
+    if (proxyEnd >= 0) closeFd(proxyEnd);
     for (const fd of openedNs) fs.closeSync(fd);
   }
 }
@@ -364,6 +401,13 @@ function missingCgroupDirs(cgroups: ContainerCgroup[]): string[] {
     out.push(...missing);
   }
   return out;
+}
+
+/** Socket activation (sd_listen_fds): fds 3.. that tsrunc itself was given are passed on. */
+export function listenFds(): number {
+  const n = Number(process.env.LISTEN_FDS ?? 0);
+  if (!n || process.env.LISTEN_PID !== String(process.pid)) return 0;
+  return n;
 }
 
 function removeIfPid(file: string, pid: number): void {

@@ -32,6 +32,13 @@ export interface JoinRequest {
   cgroups?: ContainerCgroup[];
   seccomp?: CompiledFilter | null;
   home?: string;
+  /** more parent fds for kept slots: `console` (with terminal), `pass0`.. (with passFds) */
+  extraFds?: Record<string, number>;
+  terminal?: boolean;
+  passFds?: number;
+  apparmorProfile?: string;
+  /** called at the "terminal" checkpoint (the pty master was sent, the program has not run) */
+  onTerminal?: () => void;
 }
 
 /** Start the process; returns its pid once it has executed (or throws, with nothing left running). */
@@ -55,8 +62,12 @@ export function spawnJoined(req: JoinRequest): number {
     home: req.home,
     mode: req.mode,
     execPath: req.execPath,
+    terminal: req.terminal,
+    terminalCheckpoint: !!req.onTerminal,
+    passFds: req.passFds,
+    apparmorProfile: req.apparmorProfile,
   });
-  const fds: Record<string, number> = {};
+  const fds: Record<string, number> = { ...req.extraFds };
   const opened: number[] = [];
   try {
     for (const t of types) {
@@ -68,6 +79,18 @@ export function spawnJoined(req: JoinRequest): number {
       if (fd !== null) fds[`stdio${i}`] = fd;
     });
     if (plan.lookup.candidates.length === 0) throw new ContainerError(`exec: "${plan.lookup.name}": executable file not found in $PATH`);
+    const lookupError = (): ContainerError | null => {
+      // the lookup ran as the process's user: name a missing executable as runc does
+      const results = new Map<number, number>();
+      for (const r of child.monitor.records) {
+        const tag = child.chain.steps[r.step]?.tag;
+        if (r.kind === RECORD.STEP && tag?.startsWith('lookup:')) results.set(Number(tag.slice(7)), r.errno);
+      }
+      if (results.size === 0 || [...results.values()].some((e) => e === 0)) return null;
+      const name = plan.lookup.name;
+      if (plan.lookup.direct) return new ContainerError(`exec: "${name}": stat ${name}: ${describeErrno(results.get(0) ?? 2)}`);
+      return new ContainerError(`exec: "${name}": executable file not found in $PATH`);
+    };
     const child = launch({ program: plan.program, fds, cloneFlags: 0, threadJoins: pidJoin });
     const fault = req.mode === 'hook' ? 'hook' : 'exec';
     faultPoint(`${fault}:launched`);
@@ -75,7 +98,8 @@ export function spawnJoined(req: JoinRequest): number {
       const res = child.monitor.run({
         onCheckpoint: (name) => {
           faultPoint(`${fault}:${name}`);
-          if (req.cgroups) joinCgroups(req.cgroups, child.pid);
+          if (name === 'terminal') req.onTerminal?.();
+          else if (req.cgroups) joinCgroups(req.cgroups, child.pid);
         },
         onResumed: (name) => faultPoint(`${fault}:after:${name}`),
         alive: () => isAlive(child.pid),
@@ -84,8 +108,10 @@ export function spawnJoined(req: JoinRequest): number {
       // EOF: the process executed, or it died; exec records tell which attempt failed and why
       const execFails = child.monitor.records.filter((r) => r.kind === RECORD.EXEC);
       if (execFails.length === plan.lookup.candidates.length) {
-        const last = execFails[execFails.length - 1];
-        throw new ContainerError(`exec ${plan.lookup.name}: ${describeErrno(last.errno)}`);
+        const notFound = lookupError();
+        if (notFound) throw notFound;
+        const errno = execFails.some((r) => r.errno === 13) ? 13 : execFails[execFails.length - 1].errno;
+        throw new ContainerError(`exec: "${plan.lookup.name}": ${describeErrno(errno)}`);
       }
       faultPoint(`${fault}:executed`);
       return child.pid;

@@ -1,9 +1,9 @@
 // run: create + start, then (in the foreground) forward signals to the container's init, reap it,
 // delete the container and exit with its status — 128+N when a signal N killed it, as runc.
 
-import { killPid, prctl, libc } from '../linux/libc';
+import { killPid, prctl } from '../linux/libc';
 import { PR } from '../linux/constants';
-import { isAlive } from '../linux/proc';
+import { forwardSignals, reapUntil } from './reap';
 import { status, type StateStore } from '../state/store';
 import { withLock } from '../state/lock';
 import { createContainer, type CreateOptions } from './create';
@@ -16,13 +16,11 @@ export interface RunOptions extends CreateOptions {
   keep?: boolean;
 }
 
-/** Signals a foreground run passes on to the container (runc forwards all it can catch). */
-const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGVTALRM', 'SIGPROF', 'SIGWINCH', 'SIGPWR', 'SIGSYS', 'SIGIO'];
-
 export async function runContainer(opts: RunOptions): Promise<number> {
   const warn = opts.warn ?? (() => {});
   if (!opts.detach && !opts.noSubreaper) prctl(PR.SET_CHILD_SUBREAPER, 1);
-  const created = await createContainer(opts);
+  // a terminal without a console socket: tsrunc holds the pty master and proxies it
+  const created = await createContainer({ ...opts, proxyTerminal: !opts.detach && !opts.consoleSocket });
   try {
     await startContainer({ store: opts.store, id: opts.id, warn });
   } catch (e) {
@@ -32,10 +30,15 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   if (opts.detach) return 0;
 
   const pid = created.pid;
-  const forward = (sig: NodeJS.Signals) => killPid(pid, require('node:os').constants.signals[sig]);
-  for (const s of FORWARDED) process.on(s, forward);
+  let proxy: import('./tty').TerminalProxy | undefined;
+  if (created.consoleProxy !== undefined) {
+    const { proxyTerminal } = require('./tty') as typeof import('./tty');
+    proxy = proxyTerminal(created.consoleProxy);
+  }
+  const stopForwarding = forwardSignals(pid, !!proxy);
   const exit = await reapUntil(pid);
-  for (const s of FORWARDED) process.off(s, forward);
+  stopForwarding();
+  await proxy?.finish();
   if (!opts.keep) await cleanup(opts.store, opts.id, warn);
   return exit;
 }
@@ -49,25 +52,3 @@ async function cleanup(store: StateStore, id: string, warn: (m: string) => void)
   });
 }
 
-/**
- * Reap children (as a subreaper, orphans of the container come to us too) until the init exits;
- * returns its exit code, or 128 + the signal that killed it.
- */
-async function reapUntil(pid: number): Promise<number> {
-  const status = [0];
-  const WNOHANG = 1;
-  const WALL = 0x40000000;
-  for (let delay = 1; ; delay = Math.min(delay * 2, 25)) {
-    for (;;) {
-      const r = libc().waitpid(-1, status, WNOHANG | WALL);
-      if (r < 0 && !isAlive(pid)) return 255; // not our child any more (cannot happen unless reaped elsewhere)
-      if (r <= 0) break;
-      if (r === pid) {
-        const s = status[0];
-        if ((s & 0x7f) === 0) return (s >> 8) & 0xff;
-        return 128 + (s & 0x7f);
-      }
-    }
-    await new Promise((r) => setTimeout(r, delay));
-  }
-}

@@ -151,5 +151,14 @@ export const SIGNALS: Record<string, number> = {
 export const SIGRTMIN = 34;
 export const SIGRTMAX = 64;
 
+/** tty ioctls (the generic values, shared by x86_64 and aarch64) */
+export const TIOC = {
+  SCTTY: 0x540e,
+  SWINSZ: 0x5414,
+  GWINSZ: 0x5413,
+  SPTLCK: 0x40045431,
+  GPTPEER: 0x5441,
+} as const;
+
 /** statfs f_type of the filesystems the runtime verifies (linux/magic.h) */
 export const FS_MAGIC = { PROC: 0x9fa0, SYSFS: 0x62656572, TMPFS: 0x01021994, DEVPTS: 0x1cd1 } as const;

@@ -177,3 +177,29 @@ export function prctl(option: number, arg2: number): void {
 export function mkfifo(path: string, mode: number): void {
   if (libc().mkfifo(path, mode) !== 0) throw sysError(`mkfifo ${path}`);
 }
+
+/** pidfd_open(2): an fd that refers to the process `pid` (close-on-exec). */
+export function pidfdOpen(pid: number): number {
+  const SYS_pidfd_open = 434; // the same number on every architecture (unified syscall table)
+  const fd = Number(libc().syscall(SYS_pidfd_open, 'int', pid, 'unsigned int', 0));
+  if (fd < 0) throw sysError(`pidfd_open ${pid}`);
+  return fd;
+}
+
+/** Set a terminal's window size (TIOCSWINSZ). */
+export function setWinsize(fd: number, rows: number, cols: number): void {
+  const ws = Buffer.alloc(8);
+  ws.writeUInt16LE(rows, 0);
+  ws.writeUInt16LE(cols, 2);
+  const ioctl = libc().koffi.load('libc.so.6').func('int ioctl(int fd, unsigned long req, void *arg)');
+  ioctl(fd, 0x5414, ws);
+}
+
+/** Clear ONLCR in a terminal's output flags (TCGETS/TCSETS on the pty, through its master). */
+export function clearOnlcr(fd: number): void {
+  const ioctl = libc().koffi.load('libc.so.6').func('int ioctl(int fd, unsigned long req, void *arg)');
+  const termios = Buffer.alloc(64); // struct termios (kernel): iflag, oflag, cflag, lflag, line, cc[19]
+  if (ioctl(fd, 0x5401 /* TCGETS */, termios) !== 0) return;
+  termios.writeUInt32LE(termios.readUInt32LE(4) & ~0o4 /* ONLCR */, 4);
+  ioctl(fd, 0x5402 /* TCSETS */, termios);
+}

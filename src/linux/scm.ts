@@ -74,9 +74,17 @@ export function recvFds(sock: number, maxData = 65536): { data: Buffer; fds: num
   const control = Buffer.alloc(128);
   const msg = { name: null, namelen: 0, iov: [{ base: data, len: data.length }], iovlen: 1, control, controllen: control.length, flags: 0 };
   let n: number;
-  do n = Number(s.recvmsg(sock, msg, MSG_CMSG_CLOEXEC));
-  while (n < 0 && lastErrno() === 4);
-  if (n < 0) throw sysError('recvmsg');
+  for (;;) {
+    n = Number(s.recvmsg(sock, msg, MSG_CMSG_CLOEXEC));
+    if (n >= 0) break;
+    const e = lastErrno();
+    if (e === 4) continue; // EINTR
+    if (e === 11) {
+      waitReadable(sock); // a non-blocking socket (Node's are): wait for the message
+      continue;
+    }
+    throw sysError('recvmsg', e);
+  }
   const fds: number[] = [];
   for (let off = 0; off + 16 <= msg.controllen; ) {
     const len = Number(control.readBigUInt64LE(off));
@@ -87,6 +95,13 @@ export function recvFds(sock: number, maxData = 65536): { data: Buffer; fds: num
     off += Math.ceil(len / 8) * 8;
   }
   return { data: data.subarray(0, n), fds };
+}
+
+function waitReadable(fd: number): void {
+  const pfd = Buffer.alloc(8);
+  pfd.writeInt32LE(fd, 0);
+  pfd.writeInt16LE(1, 4); // POLLIN
+  libc().poll(pfd, 1, -1);
 }
 
 /** A connected AF_UNIX stream socket (close-on-exec). */

@@ -75,6 +75,11 @@ export class ProgramBuilder {
     this.openFds.delete(fd);
   }
 
+  /** Keep fds 3..3+n-1 for fds passed through to the program (--preserve-fds, LISTEN_FDS). */
+  reserveLow(n: number): void {
+    for (let fd = 3; fd < 3 + n; fd++) this.markOpen(fd);
+  }
+
   markOpen(fd: number): void {
     this.openFds.add(fd);
     this.highWater = Math.max(this.highWater, fd);

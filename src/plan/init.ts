@@ -19,7 +19,7 @@ import type { Program } from '../spawn/program';
 import { ProgramBuilder, makedev, mountAttr, openHow, rlimit } from './builder';
 import { pathPrefixes, type FactQueries, type HostFacts, type PathKind } from './facts';
 import { LOCKED_FLAGS, parseMountOptions } from './mount-options';
-import { planExec, planProcessSetup, type CompiledFilter, type LookupPlan } from './process';
+import { planExec, planPassFds, planProcessSetup, type CompiledFilter, type LookupPlan } from './process';
 
 export interface InitPlanInput {
   spec: Spec;
@@ -28,6 +28,10 @@ export interface InitPlanInput {
   facts: HostFacts;
   noPivot?: boolean;
   seccomp?: CompiledFilter | null;
+  /** fds to pass through at 3.. (slots pass0..) */
+  passFds?: number;
+  /** the process gets a pty (process.terminal); its master goes out on the `console` slot */
+  terminal?: boolean;
 }
 
 export interface InitPlan {
@@ -192,6 +196,7 @@ export function planInit(input: InitPlanInput): InitPlan {
   // inherited from the runtime already (it is non-dumpable before clone): while the init runs
   // the runtime's code, nothing in the container may open /proc/<init>/exe, fd, mem, environ
   b.call('prctl', [PR.SET_DUMPABLE, 0, 0, 0, 0], 'make the init non-dumpable: no container process can open /proc/<init>/exe, fd, mem (CVE-2019-5736, CVE-2024-21626)');
+  if (input.passFds) planPassFds(b, input.passFds);
   b.call('prctl', [PR.SET_NAME, { str: 'tsrunc:[init]' }, 0, 0, 0], 'name the process tsrunc:[init] (ps shows it while it waits)', 'none');
 
   // join (user first: it grants the rights over the others), then create what is new
@@ -264,6 +269,8 @@ export function planInit(input: InitPlanInput): InitPlan {
     home: facts.home,
     apparmorProfile: process.apparmorProfile,
     setgroupsAllowed: true,
+    passFds: input.passFds,
+    terminal: input.terminal ? { size: process.consoleSize, bindConsole: !!mountNs } : undefined,
   };
   // a notify listener fd must reach the runtime before "ready": no late filter then
   const planned = setup ? planProcessSetup(b, setup, { seccompLate: !input.seccomp?.notify }) : null;

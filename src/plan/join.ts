@@ -3,12 +3,12 @@
 // (user first: it grants the rights over the others), waits at a checkpoint while the parent puts
 // it into the container's cgroups, then becomes the requested process and executes it.
 
-import { NAMESPACES, PR } from '../linux/constants';
+import { NAMESPACES, PR, RLIMITS } from '../linux/constants';
 import type { NamespaceType, Process } from '../spec/types';
 import type { Program } from '../spawn/program';
-import { ProgramBuilder } from './builder';
+import { ProgramBuilder, rlimit } from './builder';
 import type { StdioFact } from './facts';
-import { planExec, planProcessSetup, planSignalReset, lookupPlan, processEnv, type CompiledFilter, type LookupPlan } from './process';
+import { planExec, planPassFds, planProcessSetup, planSignalReset, lookupPlan, processEnv, type CompiledFilter, type LookupPlan } from './process';
 
 export interface JoinPlanInput {
   /** namespaces to enter, by type; each gets an fd slot `ns:<type>` (pid is entered by the parent) */
@@ -28,6 +28,12 @@ export interface JoinPlanInput {
   mode: 'container' | 'hook';
   /** hooks: the program to execute (hook.path); its argv is process.args */
   execPath?: string;
+  /** fds to pass through at 3.. (slots pass0..) */
+  passFds?: number;
+  /** the process gets a pty; its master goes out on the `console` slot */
+  terminal?: boolean;
+  /** stop at checkpoint "terminal" once the master is sent (the runtime proxies it) */
+  terminalCheckpoint?: boolean;
 }
 
 export interface JoinPlan {
@@ -44,6 +50,7 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
   const joins = JOIN_ORDER.filter((t) => input.namespaces.includes(t));
   for (const t of joins) b.keepFd(`ns:${t}`);
   for (const s of input.stdioSlots ?? []) if (s) b.keepFd(s);
+  if (input.passFds) planPassFds(b, input.passFds);
 
   // inherited from the runtime already: until it executes, this process runs the runtime's code
   // and must not be reachable through /proc/PID/{exe,fd,mem} by what runs in the container
@@ -72,6 +79,11 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
     return { program: b.build(), lookup };
   }
 
+  for (const r of input.process.rlimits ?? []) {
+    const res = RLIMITS[r.type];
+    if (res === undefined) throw new Error(`process.rlimits: unknown type ${r.type}`);
+    b.call('setrlimit', [res, rlimit(r.soft, r.hard)], `setrlimit ${r.type} soft ${r.soft} hard ${r.hard}`);
+  }
   const setup = {
     process: input.process,
     capLastCap: input.capLastCap,
@@ -80,6 +92,8 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
     home: input.home,
     apparmorProfile: input.apparmorProfile,
     setgroupsAllowed: true,
+    passFds: input.passFds,
+    terminal: input.terminal ? { size: input.process.consoleSize, bindConsole: false, checkpoint: input.terminalCheckpoint } : undefined,
   };
   const { lookup, seccompInstalled } = planProcessSetup(b, setup, { seccompLate: true });
   planExec(b, setup, lookup, !seccompInstalled);

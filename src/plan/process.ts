@@ -3,7 +3,7 @@
 // stdio. Shared by the container's init (create) and by processes that join it (exec, hooks).
 // The order follows runc's finalizeNamespace: bounding set, then user, then capset and ambient.
 
-import { CAPABILITIES, CLOSE_RANGE_CLOEXEC, F, O, PR, LINUX_CAPABILITY_VERSION_3, SECCOMP_SET_MODE_FILTER, SIGKILL, SIGSTOP } from '../linux/constants';
+import { CAPABILITIES, CLOSE_RANGE_CLOEXEC, F, MS, O, PR, S_IF, TIOC, LINUX_CAPABILITY_VERSION_3, SECCOMP_SET_MODE_FILTER, SIGKILL, SIGSTOP } from '../linux/constants';
 import type { Process } from '../spec/types';
 import { capabilityNumber as capabilityIndex } from '../spec/known';
 import { AT_FDCWD, RESOLVE } from '../linux/constants';
@@ -31,6 +31,10 @@ export interface ProcessSetupInput {
   apparmorProfile?: string;
   /** setgroups(2) is allowed in the process's user namespace */
   setgroupsAllowed: boolean;
+  /** fds passed through at 3..3+n-1 (kept slots `pass0`.. moved there by planPassFds) */
+  passFds?: number;
+  /** a pty for the process: its master goes out on the `console` slot */
+  terminal?: { size?: { height: number; width: number }; bindConsole: boolean; checkpoint?: boolean };
 }
 
 export interface LookupPlan {
@@ -99,7 +103,9 @@ export function planProcessSetup(b: ProgramBuilder, input: ProcessSetupInput, op
   const notes: string[] = [];
   // every fd the chain opens is close-on-exec already; this makes sure of it, before a seccomp
   // profile (which may not know close_range) is in force
-  b.call('close_range', [3, 0xffffffff, CLOSE_RANGE_CLOEXEC], 'mark every fd above 2 close-on-exec', 'trip');
+  const firstPrivate = 3 + (input.passFds ?? 0);
+  b.call('close_range', [firstPrivate, 0xffffffff, CLOSE_RANGE_CLOEXEC], `mark every fd from ${firstPrivate} close-on-exec`, 'trip');
+  if (input.terminal) planTerminal(b, input.terminal);
   planSignalReset(b);
 
   // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it before capabilities go
@@ -168,8 +174,9 @@ export function planProcessSetup(b: ProgramBuilder, input: ProcessSetupInput, op
     b.steps.push({ op: 'call', fn: 'access', args: [{ str: c }, X_OK], desc: `look for ${c}`, check: 'report', tag: `lookup:${i}` });
   });
 
-  // stdio: Node marks fds 0-2 close-on-exec and may leave a shared pipe O_NONBLOCK
-  input.stdio.forEach((s, fd) => {
+  // stdio: Node marks fds 0-2 close-on-exec and may leave a shared pipe O_NONBLOCK (a terminal
+  // replaced them already)
+  if (!input.terminal) input.stdio.forEach((s, fd) => {
     if (s.cloexec) b.call('fcntl', [fd, F.SETFD, 0], `clear close-on-exec on fd ${fd}`);
     if (s.fl & O.NONBLOCK) b.call('fcntl', [fd, F.SETFL, s.fl & ~O.NONBLOCK], `clear O_NONBLOCK on fd ${fd}`);
   });
@@ -193,6 +200,49 @@ export function planCwd(b: ProgramBuilder, cwd: string): void {
   b.call('fchdir', [fd], `chdir ${cwd}`);
   b.close(fd);
   b.call('getcwd', [{ buffer: 4096 }, 4096], 'check that the cwd is inside the container (getcwd)');
+}
+
+/**
+ * Fds passed through to the program (--preserve-fds, socket activation): the kept slots `pass<i>`
+ * go to 3+i, right after the engine's prologue, before anything else can take those numbers.
+ */
+export function planPassFds(b: ProgramBuilder, n: number): void {
+  b.reserveLow(n);
+  for (let i = 0; i < n; i++) b.call('dup3', [b.keepFd(`pass${i}`), 3 + i, 0], `pass fd ${3 + i} through to the program`, 'trip');
+}
+
+/**
+ * A pty in the container's devpts: open /dev/ptmx, unlock it, get the peer (the slave) without a
+ * path lookup (TIOCGPTPEER), size it, send the master out on the `console` slot (the runtime
+ * forwards it to --console-socket or proxies it), and make the slave the controlling terminal
+ * and stdio of a new session.
+ */
+export function planTerminal(b: ProgramBuilder, t: NonNullable<ProcessSetupInput['terminal']>): void {
+  const master = b.allocFd();
+  b.call('open', [{ str: '/dev/ptmx' }, O.RDWR | O.NOCTTY | O.CLOEXEC, 0], `open /dev/ptmx (pty master, fd ${master})`);
+  b.call('ioctl', [master, TIOC.SPTLCK, { bytes: new Uint8Array(4), label: 'int{0}' }], 'unlock the pty');
+  const slave = b.allocFd();
+  b.call('ioctl', [master, TIOC.GPTPEER, O.RDWR | O.NOCTTY], `open the pty slave (fd ${slave})`);
+  if (t.size) {
+    const ws = Buffer.alloc(8);
+    ws.writeUInt16LE(t.size.height, 0);
+    ws.writeUInt16LE(t.size.width, 2);
+    b.call('ioctl', [slave, TIOC.SWINSZ, { bytes: ws, label: 'winsize' }], `set the terminal size ${t.size.width}x${t.size.height}`);
+  }
+  if (t.bindConsole) {
+    // /dev/console is the container's terminal, as with runc
+    b.call('mknod', [{ str: '/dev/console' }, S_IF.REG | 0o666, 0], 'create /dev/console', 'ignore');
+    b.call('mount', [{ str: `/proc/self/fd/${slave}` }, { str: '/dev/console' }, 0, MS.BIND, 0], 'bind the pty slave on /dev/console');
+  }
+  b.call('sendmsg', [b.keepFd('console'), { sendFd: master, data: '/dev/ptmx' }, 0], 'send the pty master to the runtime (console socket)');
+  b.close(master, 'close the pty master');
+  b.call('close', [{ slot: 'console' }], 'close the console socket', 'trip');
+  b.call('setsid', [], 'start a new session', 'none');
+  b.call('ioctl', [slave, TIOC.SCTTY, 0], 'make the pty the controlling terminal');
+  for (const fd of [0, 1, 2]) b.call('dup3', [slave, fd, 0], `use the pty as fd ${fd}`);
+  b.close(slave, 'close the pty slave');
+  // the runtime proxying the pty sets it up (output flags) before the program can write
+  if (t.checkpoint) b.checkpoint('terminal');
 }
 
 /** The final steps: seccomp (if still due), one execve per lookup candidate, then _exit(127). */

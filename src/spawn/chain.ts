@@ -296,7 +296,7 @@ function argBytes(a: unknown): number {
   if ('recordOf' in a) return 64;
   if ('fdPath' in a) return 32;
   if ('fprog' in a) return (a as { fprog: Uint8Array }).fprog.length + 48;
-  if ('sendFd' in a) return 160;
+  if ('sendFd' in a) return 160 + Buffer.byteLength((a as { data?: string }).data ?? '');
   return 0;
 }
 
@@ -315,10 +315,10 @@ function materializeArg(arena: Arena, a: Arg, childFd: Record<string, number>, e
   if ('sendFd' in a) {
     // struct msghdr { name, namelen, iov, iovlen, control, controllen, flags } with one iovec
     // of one byte and a cmsghdr { len = CMSG_LEN(4), SOL_SOCKET, SCM_RIGHTS, fd }
-    const byte = arena.alloc(8, 8);
+    const payload = Buffer.from(a.data ?? '\0');
     const iov = arena.alloc(16, 8);
-    arena.setU64(iov, byte);
-    arena.setU64(iov + 8n, 1n);
+    arena.setU64(iov, arena.bytes(payload, 8));
+    arena.setU64(iov + 8n, BigInt(payload.length));
     const control = arena.alloc(24, 8);
     arena.setU64(control, 20n);
     arena.setU32(control + 8n, 1);

@@ -38,8 +38,8 @@ export interface FdPathArg { fdPath: string; relative?: boolean }
 /** A struct sock_fprog pointing at this classic BPF program (struct sock_filter[]). */
 export interface FprogArg { fprog: Uint8Array }
 
-/** A struct msghdr carrying one byte and this fd as SCM_RIGHTS (for sendmsg). */
-export interface SendFdArg { sendFd: number }
+/** A struct msghdr carrying `data` (default one byte) and this fd as SCM_RIGHTS (for sendmsg). */
+export interface SendFdArg { sendFd: number; data?: string }
 
 export type Arg = number | bigint | StrArg | BytesArg | StrvArg | SlotArg | ErrnoArg | BufferArg | FdPathArg | FprogArg | SendFdArg;
 

@@ -1,0 +1,43 @@
+// Supervising a foreground process (run, exec): forward signals to it, reap children until it
+// exits, and turn its wait status into an exit code: its own, or 128+N when signal N killed it.
+
+import * as os from 'node:os';
+import { killPid, libc } from '../linux/libc';
+import { isAlive } from '../linux/proc';
+
+/** Signals a foreground run/exec passes on (runc forwards all it can catch). */
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGVTALRM', 'SIGPROF', 'SIGPWR', 'SIGSYS', 'SIGIO'];
+
+/** Forward signals to `pid`; SIGWINCH too unless a terminal proxy handles it. Returns the undo. */
+export function forwardSignals(pid: number, terminalProxy: boolean): () => void {
+  const signals = terminalProxy ? FORWARDED : [...FORWARDED, 'SIGWINCH' as NodeJS.Signals];
+  const forward = (sig: NodeJS.Signals) => killPid(pid, os.constants.signals[sig]);
+  for (const s of signals) process.on(s, forward);
+  return () => {
+    for (const s of signals) process.off(s, forward);
+  };
+}
+
+/**
+ * Reap children (as a subreaper, orphans come to us too) until `pid` exits; returns its exit
+ * code, or 128 + the signal that killed it. Polls with WNOHANG so the event loop (signal
+ * forwarding, a terminal proxy) keeps running.
+ */
+export async function reapUntil(pid: number): Promise<number> {
+  const status = [0];
+  const WNOHANG = 1;
+  const WALL = 0x40000000;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 25)) {
+    for (;;) {
+      const r = libc().waitpid(-1, status, WNOHANG | WALL);
+      if (r < 0 && !isAlive(pid)) return 255; // not our child any more (reaped elsewhere)
+      if (r <= 0) break;
+      if (r === pid) {
+        const s = status[0];
+        if ((s & 0x7f) === 0) return (s >> 8) & 0xff;
+        return 128 + (s & 0x7f);
+      }
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
