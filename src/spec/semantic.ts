@@ -17,6 +17,7 @@ export interface RuleInfo {
 export const SEMANTIC_RULES = {
   'root-required': { severity: 'error', summary: 'create/run need root.path' },
   'args-required': { severity: 'error', summary: 'process.args must have at least one entry on Linux' },
+  'user-required': { severity: 'error', summary: 'process.user (uid, gid) is required on Linux' },
   'absolute-path': {
     severity: 'error',
     summary:
@@ -148,6 +149,7 @@ function checkProcess(process: Process, base: string, out: IssueList): void {
   if (process.args === undefined || process.args.length === 0) {
     out.add(joinPointer(base, 'args'), 'args-required', 'must list the program to run (at least one entry)');
   }
+  if (process.user === undefined) out.add(joinPointer(base, 'user'), 'user-required', 'is required on Linux (uid and gid of the process)');
 
   if (process.consoleSize !== undefined && process.terminal !== true) {
     out.add(

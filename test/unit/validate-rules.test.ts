@@ -97,6 +97,12 @@ const CASES: RuleCase[] = [
     ],
   },
   {
+    rule: 'user-required',
+    kind: 'config',
+    valid: [{ what: 'user 0:0', document: base() }],
+    invalid: [{ what: 'no user (found by the fuzzer: it crashed the planner)', document: mutate(base(), (s) => delete (s.process as { user?: unknown }).user), pointer: '/process/user' }],
+  },
+  {
     rule: 'absolute-path',
     kind: 'config',
     valid: [
