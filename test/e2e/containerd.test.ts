@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { CTR_RUNC_ROOT, IMG, TODO, TSRUNC, ctr, ctrBin, run, runTty, show, skipUnlessE2E, uniqueName, useClients, waitFor } from './harness';
+import { CTR_RUNC_ROOT, IMG, TSRUNC, ctr, ctrBin, run, runTty, show, skipUnlessE2E, uniqueName, useClients, waitFor } from './harness';
 import { ctrRemove, ctrSmoke, taskStatus } from './smoke';
 
 const T = { timeout: 120000 };
@@ -38,7 +38,7 @@ describe('containerd (ctr) with tsrunc', { skip: skipUnlessE2E }, () => {
       assert.equal(r.stdout, 'got via ctr stdin\n');
     });
 
-    it('ctr run --rm -t: a terminal', { ...T, todo: TODO.tty }, () => {
+    it('ctr run --rm -t: a terminal', { ...T }, () => {
       const r = runTty([ctrBin, 'run', '--rm', '-t', ...RB, IMG.ctr, id('tty'), 'sh', '-c', 'tty; exit 0']);
       assert.equal(r.code, 0, show(r));
       assert.match(r.stdout, /\/dev\/pts\/\d+/, show(r));
@@ -92,19 +92,19 @@ describe('containerd (ctr) with tsrunc', { skip: skipUnlessE2E }, () => {
       assert.match(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'), new RegExp(`:memory:/tsrunc-e2e/${main}$`, 'm'));
     });
 
-    it('ctr task exec (no tty): output and exit status', { ...T, todo: TODO.exec }, () => {
+    it('ctr task exec (no tty): output and exit status', { ...T }, () => {
       const r = ctr('task', 'exec', '--exec-id', 'e1', main, 'sh', '-c', 'echo hi; exit 6');
       assert.equal(r.code, 6, show(r));
       assert.equal(r.stdout, 'hi\n');
     });
 
-    it('ctr task exec -t', { ...T, todo: TODO.tty }, () => {
+    it('ctr task exec -t', { ...T }, () => {
       const r = runTty([ctrBin, 'task', 'exec', '-t', '--exec-id', 'e2', main, 'tty']);
       assert.equal(r.code, 0, show(r));
       assert.match(r.stdout, /\/dev\/pts\/\d+/);
     });
 
-    it('ctr task exec --user 1000 --cwd /tmp', { ...T, todo: TODO.exec }, () => {
+    it('ctr task exec --user 1000 --cwd /tmp', { ...T }, () => {
       const r = ctr('task', 'exec', '--user', '1000', '--cwd', '/tmp', '--exec-id', 'e4', main, 'sh', '-c', 'id -u; pwd');
       assert.equal(r.code, 0, show(r));
       assert.equal(r.stdout, '1000\n/tmp\n');

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { B, IMG, TODO, TSRUNC, VERSION_RE, docker, dockerBin, hostPid1Comm, run, runTty, show, skipUnlessE2E, tempDir, uniqueName, useClients, waitFor } from './harness';
+import { B, IMG, TSRUNC, VERSION_RE, docker, dockerBin, hostPid1Comm, run, runTty, show, skipUnlessE2E, tempDir, uniqueName, useClients, waitFor } from './harness';
 import { dockerSmoke } from './smoke';
 
 const T = { timeout: 120000 };
@@ -83,7 +83,7 @@ describe('docker with tsrunc', { skip: skipUnlessE2E }, () => {
       assert.equal(r.stdout, 'from stdin\ndone\n');
     });
 
-    it('run --rm -it: a terminal, exit code 3', { ...T, todo: TODO.tty }, () => {
+    it('run --rm -it: a terminal, exit code 3', { ...T }, () => {
       const r = runTty([dockerBin, 'run', '--rm', '-it', ...RT, IMG.docker, 'sh', '-c', 'tty; exit 3']);
       assert.equal(r.code, 3, show(r));
       assert.match(r.stdout, /\/dev\/pts\/\d+/, show(r));
@@ -209,43 +209,43 @@ describe('docker with tsrunc', { skip: skipUnlessE2E }, () => {
       assert.match(cg, new RegExp(`:memory:/tsrunc-clients-docker/${id}$`, 'm'), cg);
     });
 
-    it('docker exec (no tty)', { ...T, todo: TODO.exec }, () => {
+    it('docker exec (no tty)', { ...T }, () => {
       const r = docker('exec', main, 'sh', '-c', 'echo hi; exit 4');
       assert.equal(r.code, 4, show(r));
       assert.equal(r.stdout, 'hi\n');
     });
 
-    it('docker exec -i', { ...T, todo: TODO.exec }, () => {
+    it('docker exec -i', { ...T }, () => {
       const r = run([dockerBin, 'exec', '-i', main, 'cat'], { input: 'via exec\n' });
       assert.equal(r.code, 0, show(r));
       assert.equal(r.stdout, 'via exec\n');
     });
 
-    it('docker exec -t', { ...T, todo: TODO.tty }, () => {
+    it('docker exec -t', { ...T }, () => {
       const r = runTty([dockerBin, 'exec', '-t', main, 'tty']);
       assert.equal(r.code, 0, show(r));
       assert.match(r.stdout, /\/dev\/pts\/\d+/);
     });
 
-    it('docker exec -it', { ...T, todo: TODO.tty }, () => {
+    it('docker exec -it', { ...T }, () => {
       const r = runTty([dockerBin, 'exec', '-it', main, 'sh', '-c', 'tty; exit 5']);
       assert.equal(r.code, 5, show(r));
       assert.match(r.stdout, /\/dev\/pts\/\d+/);
     });
 
-    it('docker exec -d', { ...T, todo: TODO.exec }, async () => {
+    it('docker exec -d', { ...T }, async () => {
       const r = docker('exec', '-d', main, 'sh', '-c', 'echo detached > /tmp/exec-d');
       assert.equal(r.code, 0, show(r));
       assert.ok(await waitFor(() => docker('exec', main, 'cat', '/tmp/exec-d').stdout === 'detached\n'));
     });
 
-    it('docker exec --user 1000 -w /tmp -e FOO=bar', { ...T, todo: TODO.exec }, () => {
+    it('docker exec --user 1000 -w /tmp -e FOO=bar', { ...T }, () => {
       const r = docker('exec', '--user', '1000', '-w', '/tmp', '-e', 'FOO=bar', main, 'sh', '-c', 'id -u; pwd; echo $FOO');
       assert.equal(r.code, 0, show(r));
       assert.equal(r.stdout, '1000\n/tmp\nbar\n');
     });
 
-    it('docker exec nosuchcmd: 126 (as with runc: docker 20.10 maps exec failures to 126) and a message naming it', { ...T, todo: TODO.exec }, () => {
+    it('docker exec nosuchcmd: 126 (as with runc: docker 20.10 maps exec failures to 126) and a message naming it', { ...T }, () => {
       const r = docker('exec', main, 'nosuchcmd');
       assert.equal(r.code, 126, show(r));
       assert.match(r.stdout + r.stderr, /exec: "nosuchcmd": executable file not found in \$PATH/, show(r));

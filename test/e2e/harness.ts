@@ -23,12 +23,6 @@ export const skipUnlessE2E: string | false =
       ? 'end-to-end client tests need root'
       : false;
 
-/** The features still being written that some actions need: such tests run but may fail (node:test todo). */
-export const TODO = {
-  exec: 'needs exec (#4)',
-  tty: 'needs terminals: -t / --console-socket (#4)',
-};
-
 export interface Result {
   code: number;
   stdout: string;

@@ -4,7 +4,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { IMG, Result, TODO, TSRUNC, podman, podmanBin, run, runTty, show, skipUnlessE2E, uniqueName, useClients, waitFor } from './harness';
+import { IMG, Result, TSRUNC, podman, podmanBin, run, runTty, show, skipUnlessE2E, uniqueName, useClients, waitFor } from './harness';
 import { podmanSmoke } from './smoke';
 
 const T = { timeout: 120000 };
@@ -41,7 +41,7 @@ describe('podman with tsrunc', { skip: skipUnlessE2E }, () => {
       assert.equal(r.stdout, 'via podman stdin\n');
     });
 
-    it('run --rm -it: a terminal, exit code 3', { ...T, todo: TODO.tty }, () => {
+    it('run --rm -it: a terminal, exit code 3', { ...T }, () => {
       const r = runTty([podmanBin, '--runtime', 'tsrunc', 'run', '--rm', '-it', IMG.podman, 'sh', '-c', 'tty; exit 3']);
       assert.equal(r.code, 3, show(r));
       assert.match(r.stdout, /\/dev\/pts\/\d+/, show(r));
@@ -97,19 +97,19 @@ describe('podman with tsrunc', { skip: skipUnlessE2E }, () => {
 
     it('is running', T, () => assert.equal(state(main), 'running 0'));
 
-    it('podman exec (no tty)', { ...T, todo: TODO.exec }, () => {
+    it('podman exec (no tty)', { ...T }, () => {
       const r = p('exec', main, 'sh', '-c', 'echo hi; exit 4');
       assert.equal(r.code, 4, show(r));
       assert.equal(r.stdout, 'hi\n');
     });
 
-    it('podman exec -t', { ...T, todo: TODO.tty }, () => {
+    it('podman exec -t', { ...T }, () => {
       const r = runTty([podmanBin, '--runtime', 'tsrunc', 'exec', '-t', main, 'tty']);
       assert.equal(r.code, 0, show(r));
       assert.match(r.stdout, /\/dev\/pts\/\d+/);
     });
 
-    it('podman exec --user 1000 -w /tmp -e FOO=bar', { ...T, todo: TODO.exec }, () => {
+    it('podman exec --user 1000 -w /tmp -e FOO=bar', { ...T }, () => {
       const r = p('exec', '--user', '1000', '-w', '/tmp', '-e', 'FOO=bar', main, 'sh', '-c', 'id -u; pwd; echo $FOO');
       assert.equal(r.code, 0, show(r));
       assert.equal(r.stdout, '1000\n/tmp\nbar\n');
