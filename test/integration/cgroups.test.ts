@@ -49,7 +49,7 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
 
   it('OOM-kills a memory hog at memory.limit and reports an oom event', async () => {
     const limit = 32 << 20;
-    const { b, name, out } = bundle('while [ ! -e /mnt/go ]; do sleep 0.05; done; head -c 200m /dev/zero | tail; echo "hog=$?" > /mnt/result; sleep 1000', (c) => {
+    const { b, name, out } = bundle('while [ ! -e /mnt/go ]; do sleep 0.05; done; head -c 200m /dev/zero | tail; echo "hog=$?" > /mnt/result.tmp; mv /mnt/result.tmp /mnt/result; sleep 1000', (c) => {
       c.linux.resources.memory = { limit, swap: limit };
     });
     const id = uniqueId('oom');
@@ -85,7 +85,7 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
 
   it('stops a fork bomb at pids.max', async () => {
     // ash gives up on the first fork that fails: the loop runs in a subshell, the init goes on
-    const { b, name, out } = bundle('(i=0; while [ $i -lt 40 ]; do sleep 100 & i=$((i+1)); done) 2>/mnt/errors; echo done > /mnt/result; sleep 1000', (c) => {
+    const { b, name, out } = bundle('(i=0; while [ $i -lt 40 ]; do sleep 100 & i=$((i+1)); done) 2>/mnt/errors; echo done > /mnt/result.tmp; mv /mnt/result.tmp /mnt/result; sleep 1000', (c) => {
       c.linux.resources.pids = { limit: 10 };
     });
     const id = uniqueId('pids');
@@ -95,9 +95,9 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
     assert.match(readCg('pids', name, 'pids.events'), /^max [1-9]/m, 'forks were refused at the limit');
     assert.match(fs.readFileSync(path.join(out, 'errors'), 'utf8'), /can't fork/);
     // the init (now `sleep 1000`), and the sleeps that fit with it and the subshell (gone now) under 10
+    await until('the last helper process (mv) to be reaped', () => readCg('pids', name, 'pids.current') === '9');
     const pids = JSON.parse(rt.run(['ps', '--format', 'json', id]).stdout) as number[];
     assert.equal(pids.length, 9);
-    assert.equal(readCg('pids', name, 'pids.current'), '9');
     // kill --all reaches every one of them
     assert.equal(rt.run(['kill', '--all', id, 'KILL']).code, 0);
     await until('everything to die', () => pids.every((p) => !fs.existsSync(`/proc/${p}`) || /\) Z /.test(fs.readFileSync(`/proc/${p}/stat`, 'utf8'))));
@@ -201,8 +201,8 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
 
   it('update changes live limits, and the new ones hold (flags, and -r - as containerd sends)', async () => {
     const { b, name, out } = bundle(
-      'while [ ! -e /mnt/go1 ]; do sleep 0.05; done; head -c 40m /dev/zero | tail; echo "first=$?" > /mnt/r1; ' +
-        'while [ ! -e /mnt/go2 ]; do sleep 0.05; done; (i=0; while [ $i -lt 20 ]; do sleep 100 & i=$((i+1)); done) 2>/dev/null; echo done > /mnt/r2; sleep 1000',
+      'while [ ! -e /mnt/go1 ]; do sleep 0.05; done; head -c 40m /dev/zero | tail; echo "first=$?" > /mnt/r1.tmp; mv /mnt/r1.tmp /mnt/r1; ' +
+        'while [ ! -e /mnt/go2 ]; do sleep 0.05; done; (i=0; while [ $i -lt 20 ]; do sleep 100 & i=$((i+1)); done) 2>/dev/null; echo done > /mnt/r2.tmp; mv /mnt/r2.tmp /mnt/r2; sleep 1000',
       (c) => {
         c.linux.resources.memory = { limit: 16 << 20, swap: 16 << 20 };
       },
@@ -225,7 +225,7 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
     fs.writeFileSync(path.join(out, 'go2'), '');
     await until('the forks', () => fs.existsSync(path.join(out, 'r2')), 20000);
     // init + subshell + 4 sleeps reached 6; the subshell has gone since
-    assert.equal(readCg('pids', name, 'pids.current'), '5', 'the new pids limit holds');
+    await until('the last helper process (mv) to be reaped', () => readCg('pids', name, 'pids.current') === '5');
     assert.match(readCg('pids', name, 'pids.events'), /^max [1-9]/m);
     // the recorded config follows (a later update with only --memory-swap keeps the limit)
     const spec = JSON.parse(fs.readFileSync(path.join(rt.root, id, 'config.json'), 'utf8'));
@@ -307,5 +307,51 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
     assert.equal(readCg('blkio', name, 'blkio.bfq.weight'), '500', 'blkio.weight does not exist here: BFQ\'s');
     assert.equal(rt.run(['delete', '--force', id]).code, 0);
     assert.deepEqual(leftoverCgroups(name), []);
+  });
+});
+
+// A pure cgroup v1 host, without touching this one: tsrunc runs in a private mount namespace in
+// which the cgroup2 mount is unmounted (the host's mounts are left alone: the propagation is
+// private, and the namespace ends with the shell).
+describe('cgroups (pure v1: the cgroup2 mount hidden in a private mount namespace)', { skip }, () => {
+  const rt = new Runtime();
+
+  it('limits, pause, kill --all (freezer and signals: no cgroup.kill) and delete on v1 alone', () => {
+    const id = uniqueId('v1');
+    const b = rt.bundle((c) => {
+      c.process.args = ['sh', '-c', 'sleep 1000 & sleep 1001 & wait'];
+      c.linux.resources = { memory: { limit: 64 << 20 }, pids: { limit: 30 } };
+    });
+    const name = path.basename(b);
+    const t = `${TSRUNC} --root ${rt.root}`;
+    const script = [
+      'set -e',
+      'umount /sys/fs/cgroup/unified',
+      'grep -q " /sys/fs/cgroup/unified " /proc/self/mountinfo && exit 90',
+      `${t} run -d --bundle ${b} ${id}`,
+      `cat ${cg('memory', name, 'memory.limit_in_bytes')}`,
+      `test ! -e /sys/fs/cgroup/unified/tsrunc-test/${name} || echo "unified cgroup made"`,
+      `${t} pause ${id}`,
+      `${t} state ${id} | grep -o '"status": "[a-z]*"'`,
+      `${t} resume ${id}`,
+      'sleep 0.3',
+      `${t} ps --format json ${id}`,
+      `${t} kill --all ${id} KILL`,
+      `for i in $(seq 1 100); do ${t} state ${id} | grep -q '"status": "stopped"' && break; sleep 0.05; done`,
+      `${t} state ${id} | grep -o '"status": "[a-z]*"'`,
+      `${t} delete ${id}`,
+      'echo ok',
+    ].join('\n');
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8', timeout: 60000 });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines[0], String(64 << 20));
+    assert.equal(lines[1], '"status": "paused"');
+    assert.equal((JSON.parse(lines[2]) as number[]).length, 3);
+    assert.equal(lines[3], '"status": "stopped"');
+    assert.equal(lines[4], 'ok');
+    assert.doesNotMatch(r.stdout, /unified cgroup made/);
+    assert.deepEqual(leftoverCgroups(name), []);
+    assert.ok(fs.existsSync('/sys/fs/cgroup/unified/cgroup.procs'), 'the host still has its cgroup2 mount');
   });
 });

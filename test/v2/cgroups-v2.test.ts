@@ -64,8 +64,8 @@ describe('cgroups (pure cgroup v2)', { skip }, () => {
   it('OOM-kills a memory hog at memory.max; events reports oom; update raises the limit and it holds', async () => {
     const limit = 32 << 20;
     const { b, name, out } = bundle(
-      'while [ ! -e /mnt/go ]; do sleep 0.1; done; head -c 200m /dev/zero | tail; echo "hog=$?" > /mnt/result; ' +
-        'while [ ! -e /mnt/go2 ]; do sleep 0.1; done; head -c 40m /dev/zero | tail; echo "second=$?" > /mnt/result2; sleep 1000',
+      'while [ ! -e /mnt/go ]; do sleep 0.1; done; head -c 200m /dev/zero | tail; echo "hog=$?" > /mnt/result.tmp; mv /mnt/result.tmp /mnt/result; ' +
+        'while [ ! -e /mnt/go2 ]; do sleep 0.1; done; head -c 40m /dev/zero | tail; echo "second=$?" > /mnt/result2.tmp; mv /mnt/result2.tmp /mnt/result2; sleep 1000',
       (c) => {
         c.linux.resources.memory = { limit, swap: limit };
       },
@@ -105,7 +105,7 @@ describe('cgroups (pure cgroup v2)', { skip }, () => {
   });
 
   it('stops a fork bomb at pids.max; update lowers it; kill --all uses cgroup.kill', async () => {
-    const { b, name, out } = bundle('(i=0; while [ $i -lt 40 ]; do sleep 1000 & i=$((i+1)); done) 2>/mnt/errors; echo done > /mnt/result; sleep 1000', (c) => {
+    const { b, name, out } = bundle('(i=0; while [ $i -lt 40 ]; do sleep 1000 & i=$((i+1)); done) 2>/mnt/errors; echo done > /mnt/result.tmp; mv /mnt/result.tmp /mnt/result; sleep 1000', (c) => {
       c.linux.resources.pids = { limit: 10 };
     });
     const id = uniqueId('pids');
@@ -113,7 +113,7 @@ describe('cgroups (pure cgroup v2)', { skip }, () => {
     await until('the forks', () => fs.existsSync(path.join(out, 'result')));
     assert.equal(readCg(name, 'pids.max'), '10');
     assert.ok(keyed(name, 'pids.events').max >= 1, 'forks were refused at the limit');
-    assert.equal(readCg(name, 'pids.current'), '9');
+    await until('the last helper process (mv) to be reaped', () => readCg(name, 'pids.current') === '9');
     assert.match(fs.readFileSync(path.join(out, 'errors'), 'utf8'), /can't fork/);
     assert.equal(run(['update', '--pids-limit', '5', id]).code, 0);
     assert.equal(readCg(name, 'pids.max'), '5');
