@@ -272,6 +272,7 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
       [(c) => (c.linux.resources = { rdma: { mlx5_0: { hcaHandles: 2 } } }), /linux\.resources\.rdma\.mlx5_0: the rdma cgroup controller is not available on this host/],
       [(c) => (c.linux.resources = { unified: { 'memory.high': '100000' } }), /memory controller is on a cgroup v1 hierarchy on this host/],
       [(c) => (c.linux.resources = { memory: { swappiness: 200 } }), /swappiness: invalid value 200/],
+      [(c) => (c.linux.resources = { memory: { kernel: 64 << 20 } }), /linux\.resources\.memory\.kernel: this kernel ignores kernel memory limits/],
       [(c) => (c.linux.resources = { cpu: { cpus: '7' } }), /linux\.resources\.cpu\.cpus: write \\?"7\\?" to cpuset\.cpus: E[A-Z]+ /],
       [(c) => (c.linux.resources = { devices: [{ allow: true, type: 'c', major: 4, access: 'rwm' }, { allow: false, type: 'c', major: 4, minor: 1, access: 'r' }] }), /cannot punch a hole/],
     ];

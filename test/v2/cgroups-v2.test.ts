@@ -206,6 +206,22 @@ describe('cgroups (pure cgroup v2)', { skip }, () => {
     assert.deepEqual(leftoverCgroups(name), []);
   });
 
+  it('holds hugepage limits (hugetlb.2MB.max): the second huge page is refused', () => {
+    const nr = '/proc/sys/vm/nr_hugepages';
+    const before = fs.readFileSync(nr, 'utf8').trim();
+    fs.writeFileSync(nr, '8'); // this VM's own pool (the VM is thrown away; restored anyway)
+    try {
+      const r = rt.inside('fallocate -l 2097152 /mnt/a && echo one-ok; fallocate -l 4194304 /mnt/b 2>/dev/null && echo two-ok || echo two-refused; cat /sys/fs/cgroup/hugetlb.2MB.events', (c) => {
+        c.mounts.push({ destination: '/mnt', type: 'hugetlbfs', source: 'none', options: ['pagesize=2M'] });
+        c.linux.resources = { hugepageLimits: [{ pageSize: '2MB', limit: 2 << 20 }] };
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^one-ok\ntwo-refused\nmax [1-9]/);
+    } finally {
+      fs.writeFileSync(nr, before);
+    }
+  });
+
   it('shows the container its own cgroup at /sys/fs/cgroup (cgroup2, read-only)', () => {
     for (const cgroupns of [false, true]) {
       const r = rt.inside('cat /sys/fs/cgroup/pids.max; grep " /sys/fs/cgroup " /proc/self/mountinfo; echo 1 > /sys/fs/cgroup/pids.max || echo ro', (c) => {

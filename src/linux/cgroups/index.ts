@@ -381,6 +381,11 @@ export function applyResources(cgroups: ContainerCgroup[], res: LinuxResources |
       const hint = file === 'cpu.rt_runtime_us' ? ' (the parent cgroups need a realtime budget at least this large in their cpu.rt_runtime_us)' : '';
       throw new ResourceError(`${w.field}: write ${JSON.stringify(value)} to ${file}: ${errnoText(e)}${hint}`);
     }
+    if (file === 'memory.kmem.limit_in_bytes' && Number(value) >= 0) {
+      // Linux 5.16+ accepts the write and ignores it (kernel memory limits are gone): say so
+      const got = Number(fs.readFileSync(path.join(cg.dir, file), 'utf8').trim());
+      if (got !== Math.floor(Number(value) / 4096) * 4096) throw new ResourceError(`${w.field}: this kernel ignores kernel memory limits (memory.kmem.limit_in_bytes stays ${got} after writing ${value})`);
+    }
     if (file === 'cpu.shares') {
       // the kernel clamps out-of-range shares silently: say so, as runc does
       const got = fs.readFileSync(path.join(cg.dir, file), 'utf8').trim();
