@@ -231,6 +231,11 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
     const spec = JSON.parse(fs.readFileSync(path.join(rt.root, id, 'config.json'), 'utf8'));
     assert.equal(spec.linux.resources.memory.limit, 256 << 20);
     assert.equal(spec.linux.resources.pids.limit, 6);
+    // unlimited memory: memory+swap becomes unlimited first (else the kernel refuses the order)
+    r = rt.run(['update', '--memory', '-1', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readCg('memory', name, 'memory.limit_in_bytes'), '9223372036854771712');
+    assert.equal(readCg('memory', name, 'memory.memsw.limit_in_bytes'), '9223372036854771712');
     r = rt.run(['update', '--memory', 'lots', id]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /invalid value for --memory: lots/);

@@ -41,6 +41,8 @@ describe('cgroup resources planner', () => {
     const current = (memsw: string): PlanHost => ({ ...V1, read: (_c, f) => (f === 'memory.memsw.limit_in_bytes' ? memsw : undefined) });
     // growing: memsw first
     assert.deepEqual(plan({ memory: { limit: 256 << 20, swap: 512 << 20 } }, current(String(128 << 20)), { update: true }), ['memory:memory.memsw.limit_in_bytes=536870912', 'memory:memory.limit_in_bytes=268435456']);
+    // unlimited memory, swap unset: memory+swap unlimited too, first (runc)
+    assert.deepEqual(plan({ memory: { limit: -1 } }, current(String(128 << 20)), { update: true }), ['memory:memory.memsw.limit_in_bytes=-1', 'memory:memory.limit_in_bytes=-1']);
     // shrinking: limit first
     assert.deepEqual(plan({ memory: { limit: 32 << 20, swap: 64 << 20 } }, current(String(128 << 20)), { update: true }), ['memory:memory.limit_in_bytes=33554432', 'memory:memory.memsw.limit_in_bytes=67108864']);
   });

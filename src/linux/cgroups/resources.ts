@@ -208,6 +208,10 @@ function planMemory(m: Memory, need: Need, w: W, host: PlanHost, opts: PlanOptio
         lim();
         sw();
       }
+    } else if (set(m.limit) && m.limit! < 0 && host.read?.('memory', 'memory.memsw.limit_in_bytes') !== undefined) {
+      // unlimited memory with swap unset: unlimited memory+swap too (runc), memsw first
+      w('memory', 'memory.memsw.limit_in_bytes', '-1', f('limit'));
+      w('memory', 'memory.limit_in_bytes', '-1', f('limit'));
     } else if (set(m.limit)) w('memory', 'memory.limit_in_bytes', memValue(m.limit!, 1), f('limit'));
     else if (set(m.swap)) w('memory', 'memory.memsw.limit_in_bytes', memValue(m.swap!, 1), f('swap'));
     if (set(m.reservation)) w('memory', 'memory.soft_limit_in_bytes', memValue(m.reservation!, 1), f('reservation'));
