@@ -218,3 +218,15 @@ function rewrite(args: string[], i: number, known: Map<string, FlagKind>, out: s
   if (i + 1 < args.length) out.push(args[i + 1]);
   return i + 2;
 }
+
+/** The verb of a normalised argv (the first word that is not a global flag or its value). */
+export function verbOf(args: string[]): string | undefined {
+  const valued = new Set(GLOBAL_FLAGS.filter((f) => f.kind !== 'bool').map((f) => `--${f.long}`));
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') return undefined;
+    if (!a.startsWith('-')) return a;
+    if (valued.has(a)) i++;
+  }
+  return undefined;
+}

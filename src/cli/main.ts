@@ -3,8 +3,9 @@
 // `start` never load koffi's bindings for nothing, and nothing compiles schemas at run time.
 
 import { Command, CommanderError, Option } from 'commander';
-import { GLOBAL_FLAGS, VERBS, normalizeArgv, type FlagSpec, type VerbSpec } from './argv';
+import { GLOBAL_FLAGS, VERBS, normalizeArgv, verbOf, type FlagSpec, type VerbSpec } from './argv';
 import { logger, writeErr, writeOut, type LogFormat } from './log';
+import { mark, reportTiming } from '../state/timing';
 
 interface GlobalOptions {
   debug?: boolean;
@@ -205,7 +206,8 @@ function reportError(e: unknown): void {
   if (logger.debugEnabled && e instanceof Error && e.stack) writeErr(e.stack + '\n');
 }
 
-function program(): { cmd: Command; ran: { code: number } } {
+/** The commander program: global flags, and the verb being run (every verb when none is, for help). */
+function program(verb?: string): { cmd: Command; ran: { code: number } } {
   const info = buildInfo();
   const ran = { code: 0 };
   const cmd = new Command('tsrunc')
@@ -213,9 +215,11 @@ function program(): { cmd: Command; ran: { code: number } } {
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut, writeErr, outputError: () => {} })
-    .version(`tsrunc version ${info.version}\ncommit: ${info.commit}\nspec: 1.3.0\nnode: ${process.version}`, '-v, --version', 'print the version');
+    .version(`tsrunc version ${info.version}\ncommit: ${info.commit}\nspec: 1.3.0\n${process.versions.bun ? `bun: ${process.versions.bun}` : `node: ${process.version}`}`, '-v, --version', 'print the version');
   for (const f of GLOBAL_FLAGS) addFlag(cmd, f);
-  for (const v of VERBS) cmd.addCommand(verbCommand(v, cmd, ran));
+  // building every verb's options costs a few ms on every call: only the one that runs
+  const only = VERBS.find((v) => v.name === verb);
+  for (const v of only ? [only] : VERBS) cmd.addCommand(verbCommand(v, cmd, ran));
   return { cmd, ran };
 }
 
@@ -237,10 +241,12 @@ function verbCommand(v: VerbSpec, root: Command, ran: { code: number }): Command
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { cmd, ran } = program();
+  mark('main');
   const args = normalizeArgv(argv);
+  const { cmd, ran } = program(verbOf(args));
   // global options configure the logger before any verb runs
   cmd.hook('preAction', () => {
+    mark('argv parsed');
     const g = cmd.opts() as GlobalOptions;
     const format = (g.logFormat ?? 'text') as LogFormat;
     if (format !== 'text' && format !== 'json') throw new UsageError(`invalid log-format: ${g.logFormat}`);
@@ -248,6 +254,8 @@ export async function main(argv: string[]): Promise<number> {
   });
   try {
     await cmd.parseAsync(args, { from: 'user' });
+    mark('done');
+    reportTiming(args.find((a) => VERBS.some((v) => v.name === a)) ?? '');
     return ran.code;
   } catch (e) {
     if (e instanceof CommanderError) {

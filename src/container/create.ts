@@ -25,6 +25,7 @@ import { loadBundle, type Bundle } from './bundle';
 import { ContainerError, errorMessage } from './errors';
 import { gatherFacts } from './facts';
 import { ociState } from './oci-state';
+import { mark } from '../state/timing';
 import { runContainerHooks, runRuntimeHooks } from './hooks';
 import { spawnJoined, waitWithTimeout } from './join';
 import { describeErrno } from '../linux/errno';
@@ -86,9 +87,12 @@ function checkHostSupport(spec: Spec, facts: Pick<HostFacts, 'apparmor' | 'selin
 export async function createContainer(opts: CreateOptions): Promise<Created> {
   makeNonDumpable(); // from the start: the init is cloned from this process and inherits it
   validateId(opts.id);
+  mark('create: start');
   const bundle = loadBundle(opts.bundle, opts.warn);
+  mark('bundle read and validated');
   checkHostSupport(bundle.spec, { apparmor: fs.existsSync('/sys/kernel/security/apparmor'), selinux: fs.existsSync('/sys/fs/selinux/enforce') }, opts.warn);
   const filter = compileFilter(bundle.spec, opts.warn);
+  mark('seccomp compiled');
   const terminal = !!bundle.spec.process?.terminal;
   if (terminal && !opts.consoleSocket && !opts.proxyTerminal) throw new ContainerError('cannot allocate tty if tsrunc will detach without setting console socket');
   if (!terminal && opts.consoleSocket) throw new ContainerError('cannot use console socket if tsrunc will not allocate tty');
@@ -135,6 +139,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     rec.cgroups.created = missingCgroupDirs(cgroups);
     store.write(rec);
     rec.cgroups.created = createCgroups(cgroups);
+    mark('cgroups created');
     faultPoint('cgroups');
     store.write(rec);
     // limits and device rules hold before the init joins (systemd: once it made the scope, at "mapping")
@@ -147,10 +152,12 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     faultPoint('fifo');
 
     const facts = gatherFacts(spec, bundle.rootfs, initFactQueries(spec), cgroups);
+    mark('host facts gathered');
     const passFds = (opts.preserveFds ?? 0) + listenFds();
     if (listenFds() > 0 && spec.process) spec.process.env = [...(spec.process.env ?? []), `LISTEN_FDS=${listenFds()}`];
     const terminal = !!spec.process?.terminal;
     const plan = planInit({ spec, rootfs: bundle.rootfs, facts, noPivot: opts.noPivot, seccomp: filter, passFds, terminal });
+    mark(`planned (${plan.program.steps.length} steps)`);
     for (const w of plan.warnings) opts.warn?.(w);
     for (const n of plan.notes) opts.debug?.(n);
     const fds: Record<string, number> = { fifo: fifoFd };
@@ -188,6 +195,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     }));
     for (const j of threadJoins) checkNamespaceFile(j.path);
     child = launch({ program: plan.program, fds, cloneFlags: plan.cloneFlags, threadJoins, timeOffsets: plan.newTimens ? timeOffsets(spec) : undefined });
+    mark(`chain built and cloned (${child.chain.contexts} contexts)`);
     const initPid = child.pid;
     faultPoint('launched');
     opts.debug?.(`init pid ${initPid}: ${plan.program.steps.length} steps, ${child.chain.contexts} contexts`);
@@ -199,8 +207,12 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
       onWarning: (m) => opts.warn?.(m),
       onCheckpoint: (name) => {
         faultPoint(name);
-        if (name === 'mapping') atMapping(spec, plan, initPid, cgroups);
-        else if (name === 'hooks') atHooks(spec, rec, facts, initPid);
+        mark(`checkpoint ${name}`);
+        if (name === 'mapping') {
+          atMapping(spec, plan, initPid, cgroups);
+          mark('ids mapped, cgroups joined');
+        }
+        if (name === 'hooks') atHooks(spec, rec, facts, initPid);
         else if (name.startsWith('copyup:')) copyUp(bundle.rootfs, name.slice(7), initPid);
       },
       onResumed: (name) => faultPoint(`after:${name}`),
@@ -233,6 +245,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
       const { sendPidfd } = require('./pidfd') as typeof import('./pidfd');
       sendPidfd(opts.pidfdSocket, initPid);
     }
+    mark('ready: state written');
     child.monitor.go(); // the init closes its sync socket and blocks opening the exec FIFO
     faultPoint('created');
     return { rec, spec, pid: initPid, consoleProxy };

@@ -17,6 +17,7 @@ import { ociState } from './oci-state';
 import { runContainerHooks, runRuntimeHooks } from './hooks';
 import { spawnJoined, waitWithTimeout } from './join';
 import { getFdFlags, getFlFlags } from '../linux/libc';
+import { mark } from '../state/timing';
 import { makeNonDumpable } from '../spawn/launch';
 import { faultPoint } from './fault';
 
@@ -105,6 +106,7 @@ export function startLocked(opts: StartOptions): ContainerRecord {
     fs.closeSync(fd);
   }
   faultPoint('start:executed');
+  mark('start: program executed');
   // the spec: a failing poststart hook is logged as a warning, and the lifecycle goes on
   runRuntimeHooks('poststart', spec.hooks?.poststart, ociState(rec, 'running'), opts.warn ?? (() => {}));
   return rec;

@@ -39,9 +39,22 @@ export interface Libc {
 
 let cached: Libc | undefined;
 
+/**
+ * koffi's native module. Its JS loader finds the .node file at run time (by libc and
+ * architecture), which a single-file executable (bun build --compile) cannot follow: there we
+ * require the prebuilt module by a literal path, so that the bundler embeds it.
+ */
+function loadKoffi(): typeof Koffi {
+  if (process.versions.bun && process.env.TSRUNC_KOFFI_JS !== '1') {
+    if (process.arch === 'x64') return require('@koromix/koffi-linux-x64/linux_x64/koffi.node') as typeof Koffi;
+    if (process.arch === 'arm64') return require('@koromix/koffi-linux-arm64/linux_arm64/koffi.node') as typeof Koffi;
+  }
+  return require('koffi') as typeof Koffi;
+}
+
 export function libc(): Libc {
   if (cached) return cached;
-  const koffi = require('koffi') as typeof Koffi;
+  const koffi = loadKoffi();
   const lib = koffi.load('libc.so.6');
   cached = {
     koffi,

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { libc, pipe, prctl, socketPair, closeFd, setns, setFlFlags, unshare } from '../linux/libc';
 import { buildChain, type BuiltChain } from './chain';
 import { Monitor } from './monitor';
+import { mark } from '../state/timing';
 import type { Program } from './program';
 
 const O_NONBLOCK = 0o4000;
@@ -74,7 +75,9 @@ export function launch(req: LaunchRequest): Launched {
       unshare(CLONE_NEWTIME, 'time namespace');
       if (req.timeOffsets) fs.writeFileSync('/proc/self/timens_offsets', req.timeOffsets);
     }
+    mark('engine: built');
     pid = chain.launch(req.cloneFlags);
+    mark('engine: cloned');
   } catch (e) {
     closeFd(syncParent);
     closeFd(recordsRead);

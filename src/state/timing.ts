@@ -1,0 +1,20 @@
+// TSRUNC_TIMING=1: print how long each phase of a verb took (ms since the process started), to
+// stderr, for benchmarks and for finding where the time goes. Costs nothing when unset.
+
+const enabled = process.env.TSRUNC_TIMING === '1';
+const marks: Array<[string, number]> = [];
+
+export function mark(label: string): void {
+  if (enabled) marks.push([label, performance.now()]);
+}
+
+export function reportTiming(verb: string): void {
+  if (!enabled || marks.length === 0) return;
+  let prev = 0;
+  const lines = marks.map(([label, t]) => {
+    const line = `  ${t.toFixed(1).padStart(7)} ms  (+${(t - prev).toFixed(1).padStart(5)})  ${label}`;
+    prev = t;
+    return line;
+  });
+  require('node:fs').writeSync(2, `tsrunc ${verb} timing:\n${lines.join('\n')}\n`);
+}
