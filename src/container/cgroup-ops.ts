@@ -111,6 +111,7 @@ export function mergeResources(cur: LinuxResources, upd: LinuxResources): LinuxR
     merge(target, u[k] as Record<string, unknown>, k === 'memory' ? ['swappiness', 'checkBeforeUpdate'] : k === 'cpu' ? ['burst', 'idle'] : []);
     if (Object.keys(target).length === 0) delete out[k];
   }
+  if (upd.devices?.length) out.devices = upd.devices as never;
   if (upd.hugepageLimits?.length) out.hugepageLimits = upd.hugepageLimits as never;
   if (upd.rdma && Object.keys(upd.rdma).length) out.rdma = { ...(out.rdma ?? {}), ...upd.rdma } as never;
   if (upd.unified && Object.keys(upd.unified).length) out.unified = { ...(out.unified ?? {}), ...upd.unified } as never;

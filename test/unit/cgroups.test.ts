@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { planResources, sharesToWeight, blkioWeightToIoWeight, swapToV2, type CgroupVersion, type PlanHost } from '../../src/linux/cgroups/resources';
-import { containerDeviceRules, deviceProgram, emulate, encodeProgram, permits, runDeviceProgram, specDeviceRules, v1DeviceWrites, DEFAULT_DEVICE_RULES } from '../../src/linux/cgroups/devices';
+import { containerDeviceRules, deviceProgram, emulate, encodeProgram, parseDevicesList, permits, runDeviceProgram, specDeviceRules, v1DeviceTransition, v1DeviceWrites, DEFAULT_DEVICE_RULES } from '../../src/linux/cgroups/devices';
 import { mergeResources, parseDuration, ramInBytes, resourcesFromFlags } from '../../src/container/cgroup-ops';
 import { toJson } from '../../src/linux/cgroups/stats';
 import type { LinuxResources } from '../../src/spec/types';
@@ -215,6 +215,29 @@ describe('device rules', () => {
             assert.equal(runDeviceProgram(prog, type, ma, mi, acc), want, `${JSON.stringify(cfg)}: ${type} ${ma}:${mi} ${acc}`);
           }
         }
+      }
+    }
+  });
+
+  it('updates a live v1 devices cgroup with the smallest change (grants before revokes)', () => {
+    const cur = parseDevicesList('c *:* m\nb *:* m\nc 1:3 rwm\nc 10:229 rw\n');
+    assert.equal(cur.defaultAllow, false);
+    assert.deepEqual([...cur.exceptions.keys()], ['c -1 -1', 'b -1 -1', 'c 1 3', 'c 10 229']);
+    assert.equal(parseDevicesList('a *:* rwm\n').defaultAllow, true);
+    const target = emulate(containerDeviceRules([{ allow: true, type: 'c', major: 10, minor: 229, access: 'r' }, { allow: true, type: 'b', major: 7, minor: 0, access: 'r' }]));
+    const writes = v1DeviceTransition(emulate(containerDeviceRules([{ allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }])), target).map((w) => `${w.file} ${w.value}`);
+    assert.deepEqual(writes, ['devices.allow b 7:0 r', 'devices.deny c 10:229 w']);
+    // whatever the change, applying the writes to the current state gives the target
+    const configs = [[], [{ allow: true, access: 'rwm' }], [{ allow: true, type: 'c', major: 4, access: 'rw' }], [{ allow: true, access: 'rwm' }, { allow: false, type: 'b', major: 8, minor: 0, access: 'w' }]] as never[][];
+    for (const a of configs) {
+      for (const b of configs) {
+        const from = emulate(containerDeviceRules(a));
+        const shown = from.defaultAllow ? parseDevicesList('a *:* rwm') : from; // what devices.list shows
+        const to = emulate(containerDeviceRules(b));
+        const steps = v1DeviceTransition(shown, to).map((w) => ({ ...specDeviceRules([{ allow: w.file === 'devices.allow', type: w.value === 'a' ? 'a' : w.value[0], major: undefined, minor: undefined, access: w.value === 'a' ? 'rwm' : w.value.split(' ')[2] }])[0], major: w.value === 'a' ? -1 : Number(w.value.split(' ')[1].split(':')[0].replace('*', '-1')), minor: w.value === 'a' ? -1 : Number(w.value.split(' ')[1].split(':')[1].replace('*', '-1')) }));
+        const got = emulate(steps, from);
+        assert.equal(got.defaultAllow, to.defaultAllow, `${JSON.stringify(a)} → ${JSON.stringify(b)}`);
+        assert.deepEqual([...got.exceptions].sort(), [...to.exceptions].sort(), `${JSON.stringify(a)} → ${JSON.stringify(b)}`);
       }
     }
   });

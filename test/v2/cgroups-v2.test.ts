@@ -187,6 +187,28 @@ describe('cgroups (pure cgroup v2)', { skip }, () => {
     }
   });
 
+  it('update changes the device rules of a live container (as containerd sends them)', async () => {
+    const { b, out } = bundle('while [ ! -e /mnt/go1 ]; do sleep 0.05; done; { (exec 3>/dev/kmsg) 2>/dev/null && echo kmsg-ok || echo kmsg-denied; (exec 3<>/dev/null) && echo null-ok; } > /mnt/r1.tmp; mv /mnt/r1.tmp /mnt/r1; while [ ! -e /mnt/go2 ]; do sleep 0.05; done; { (exec 3>/dev/kmsg) 2>/dev/null && echo kmsg-ok || echo kmsg-denied; (exec 3<>/dev/null) && echo null-ok; } > /mnt/r2.tmp; mv /mnt/r2.tmp /mnt/r2; while [ ! -e /mnt/go3 ]; do sleep 0.05; done; { (exec 3>/dev/kmsg) 2>/dev/null && echo kmsg-ok || echo kmsg-denied; (exec 3<>/dev/null) && echo null-ok; } > /mnt/r3.tmp; mv /mnt/r3.tmp /mnt/r3; sleep 1000', (c) => {
+      c.linux.devices = [{ path: '/dev/kmsg', type: 'c', major: 1, minor: 11, fileMode: 0o666, uid: 0, gid: 0 }];
+    });
+    const id = uniqueId('devupd');
+    assert.equal(run(['run', '-d', '--bundle', b, id]).code, 0);
+    const phase = async (n: number) => {
+      fs.writeFileSync(path.join(out, `go${n}`), '');
+      await until(`phase ${n}`, () => fs.existsSync(path.join(out, `r${n}`)));
+      return fs.readFileSync(path.join(out, `r${n}`), 'utf8');
+    };
+    assert.equal(await phase(1), 'kmsg-denied\nnull-ok\n');
+    const allow = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 11, access: 'w' }], memory: { limit: 0 }, cpu: { shares: 0 } };
+    let r = run(['update', '--resources', '-', id], JSON.stringify(allow));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await phase(2), 'kmsg-ok\nnull-ok\n');
+    r = run(['update', '--resources', '-', id], JSON.stringify({ devices: [{ allow: false, access: 'rwm' }] }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await phase(3), 'kmsg-denied\nnull-ok\n', 'revoked again; the defaults stay');
+    assert.equal(run(['delete', '--force', id]).code, 0);
+  });
+
   it('pause freezes (cgroup.freeze), resume continues; state says paused', async () => {
     const { b, name, out } = bundle('i=0; while :; do i=$((i+1)); echo $i > /mnt/count; sleep 0.05; done');
     const id = uniqueId('pause');

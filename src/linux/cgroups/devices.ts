@@ -250,3 +250,46 @@ export function runDeviceProgram(p: BpfInsn[], type: 'b' | 'c', major: number, m
   }
   throw new Error('program did not exit');
 }
+
+/** cgroup v1 devices.list → the state it shows (an allow-all list hides its deny exceptions). */
+export function parseDevicesList(text: string): DeviceState {
+  const st: DeviceState = { defaultAllow: false, exceptions: new Map() };
+  for (const line of text.split('\n')) {
+    const m = /^([abc]) (\*|\d+):(\*|\d+) ([rwm]+)$/.exec(line.trim());
+    if (!m) continue;
+    if (m[1] === 'a') return { defaultAllow: true, exceptions: new Map() };
+    const n = (x: string) => (x === '*' ? -1 : Number(x));
+    st.exceptions.set(`${m[1]} ${n(m[2])} ${n(m[3])}`, m[4]);
+  }
+  return st;
+}
+
+/**
+ * cgroup v1 writes that take a live devices cgroup from `cur` to `target` (update): with the same
+ * default, the new exceptions first, then the removed ones, so that nothing still allowed is
+ * denied for a moment; a different default needs the reset first (as runc does).
+ */
+export function v1DeviceTransition(cur: DeviceState, target: DeviceState): Array<{ file: 'devices.allow' | 'devices.deny'; value: string }> {
+  const out: Array<{ file: 'devices.allow' | 'devices.deny'; value: string }> = [];
+  const rule = (k: string, access: string, allow: boolean): DeviceRule => {
+    const [type, ma, mi] = k.split(' ');
+    return { allow, type, major: Number(ma), minor: Number(mi), access };
+  };
+  const grant = target.defaultAllow ? 'devices.deny' : 'devices.allow'; // adds an exception
+  const revoke = target.defaultAllow ? 'devices.allow' : 'devices.deny'; // removes one
+  let from = cur;
+  if (cur.defaultAllow !== target.defaultAllow || target.defaultAllow) {
+    // an allow-all list does not show its exceptions: start over from the default
+    out.push({ file: target.defaultAllow ? 'devices.allow' : 'devices.deny', value: 'a' });
+    from = { defaultAllow: target.defaultAllow, exceptions: new Map() };
+  }
+  for (const [k, acc] of target.exceptions) {
+    const add = minus(acc, from.exceptions.get(k) ?? '');
+    if (add) out.push({ file: grant, value: ruleString(rule(k, add, true)) });
+  }
+  for (const [k, acc] of from.exceptions) {
+    const drop = minus(acc, target.exceptions.get(k) ?? '');
+    if (drop) out.push({ file: revoke, value: ruleString(rule(k, drop, false)) });
+  }
+  return out;
+}

@@ -392,11 +392,9 @@ export function applyResources(cgroups: ContainerCgroup[], res: LinuxResources |
       if (got !== value) throw new ResourceError(`${w.field}: the kernel set cpu.shares to ${got}, not ${value} (the range is 2-262144)`);
     }
   }
-  if (opts.update) {
-    if ((resources.devices ?? []).length) throw new ResourceError('linux.resources.devices: device rules cannot be changed by update');
-    return;
-  }
-  applyDevices(cgroups, resources);
+  // update: device rules only when given (containerd sends the container's list again)
+  if (opts.update && !(resources.devices ?? []).length) return;
+  applyDevices(cgroups, resources, !!opts.update);
 }
 
 function missingReason(file: string): string {
@@ -408,14 +406,16 @@ function missingReason(file: string): string {
   return '';
 }
 
-function applyDevices(cgroups: ContainerCgroup[], resources: LinuxResources): void {
-  const { containerDeviceRules, v1DeviceWrites, emulate, deviceProgram, encodeProgram } = require('./devices') as typeof import('./devices');
+function applyDevices(cgroups: ContainerCgroup[], resources: LinuxResources, update: boolean): void {
+  const { containerDeviceRules, v1DeviceWrites, v1DeviceTransition, parseDevicesList, emulate, deviceProgram, encodeProgram } = require('./devices') as typeof import('./devices');
   const { ResourceError } = require('./resources') as typeof import('./resources');
   const rules = containerDeviceRules(resources.devices);
   const state = emulate(rules); // refuses rules cgroup v1 would ignore, on every host
   const v1 = cgroups.find((c) => c.hierarchy.version === 1 && c.hierarchy.subsystems.includes('devices'));
   if (v1) {
-    for (const w of v1DeviceWrites(rules)) {
+    // create: the rules as listed; update: the smallest change from what the cgroup has now
+    const writes = update ? v1DeviceTransition(parseDevicesList(fs.readFileSync(path.join(v1.dir, 'devices.list'), 'utf8')), state) : v1DeviceWrites(rules);
+    for (const w of writes) {
       try {
         fs.writeFileSync(path.join(v1.dir, w.file), w.value);
       } catch (e) {
