@@ -62,7 +62,10 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
     try {
       await until('the first stats event', () => text.includes('"type":"stats"'));
       fs.writeFileSync(path.join(out, 'go'), '');
-      await until('the hog to end', () => fs.existsSync(path.join(out, 'result')), 20000);
+      await until('the hog to end', () => fs.existsSync(path.join(out, 'result')), 20000).catch((e) => {
+        const cgf = (f: string) => (fs.existsSync(cg('memory', name, f)) ? readCg('memory', name, f).replace(/\n/g, ', ') : 'gone');
+        throw new Error(`${e.message}: oom_control ${cgf('memory.oom_control')}; usage ${cgf('memory.usage_in_bytes')}; procs ${cgf('cgroup.procs')}; state ${rt.state(id)?.status}; events ${text.length} bytes`);
+      });
       assert.equal(fs.readFileSync(path.join(out, 'result'), 'utf8').trim(), 'hog=137', 'tail was SIGKILLed');
       await until('an oom event', () => text.includes(`{"type":"oom","id":"${id}"}`));
       assert.match(readCg('memory', name, 'memory.oom_control'), /oom_kill [1-9]/);
