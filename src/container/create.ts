@@ -140,6 +140,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     store.write(rec);
     rec.cgroups.created = createCgroups(cgroups);
     mark('cgroups created');
+    if (!cgroups.some((c) => c.systemd)) (require('../linux/cgroups/warm') as typeof import('../linux/cgroups/warm')).warmMigrationLock();
     faultPoint('cgroups');
     store.write(rec);
     // limits and device rules hold before the init joins (systemd: once it made the scope, at "mapping")
@@ -201,6 +202,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     opts.debug?.(`init pid ${initPid}: ${plan.program.steps.length} steps, ${child.chain.contexts} contexts`);
     rec.pid = initPid;
     store.write(rec); // a create killed from here on leaves the init's pid for delete --force
+    let joinAfterGo = false;
     const res = child.monitor.run({
       stopAt: 'ready',
       alive: () => isAlive(initPid),
@@ -209,13 +211,19 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
         faultPoint(name);
         mark(`checkpoint ${name}`);
         if (name === 'mapping') {
-          atMapping(spec, plan, initPid, cgroups);
-          mark('ids mapped, cgroups joined');
+          joinAfterGo = atMapping(spec, plan, initPid, cgroups);
+          mark('ids mapped');
         }
         if (name === 'hooks') atHooks(spec, rec, facts, initPid);
         else if (name.startsWith('copyup:')) copyUp(bundle.rootfs, name.slice(7), initPid);
       },
-      onResumed: (name) => faultPoint(`after:${name}`),
+      onResumed: (name) => {
+        if (name === 'mapping' && joinAfterGo) {
+          enterCgroups(cgroups, initPid, spec.linux?.resources);
+          mark('cgroups joined (the init runs on)');
+        }
+        faultPoint(`after:${name}`);
+      },
     });
     if (res.kind === 'failed') throw new ContainerError(`unable to start container process: ${res.failure.message}`);
     faultPoint('ready');
@@ -271,16 +279,24 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
 }
 
 /** At "mapping" the init waits in its new namespaces: give it its ids, cgroups and OOM score. */
-function atMapping(spec: Spec, plan: InitPlan, pid: number, cgroups: ContainerCgroup[]): void {
+/**
+ * At "mapping" the init waits in its new namespaces for its ids and OOM score. It also needs its
+ * cgroups before it goes on when it makes a cgroup namespace (whose root is the cgroup it is in);
+ * otherwise joining them (~1 ms per v1 hierarchy) is left for afterMapping, while the init
+ * already mounts its rootfs: it is in them long before "ready".
+ */
+function atMapping(spec: Spec, plan: InitPlan, pid: number, cgroups: ContainerCgroup[]): boolean {
   const linux = spec.linux ?? {};
   if (plan.newUserns) {
     const map = (m: { containerID: number; hostID: number; size: number }[]) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('');
     writeProc(`/proc/${pid}/uid_map`, map(linux.uidMappings ?? []), 'write uid_map');
     writeProc(`/proc/${pid}/gid_map`, map(linux.gidMappings ?? []), 'write gid_map');
   }
-  enterCgroups(cgroups, pid, spec.linux?.resources);
   const adj = spec.process?.oomScoreAdj;
   if (adj !== undefined) writeProc(`/proc/${pid}/oom_score_adj`, String(adj), 'set oom_score_adj');
+  const cgroupnsNow = (linux.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
+  if (cgroupnsNow) enterCgroups(cgroups, pid, linux.resources);
+  return !cgroupnsNow;
 }
 
 function writeProc(file: string, data: string, what: string): void {

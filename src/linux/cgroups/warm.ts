@@ -1,0 +1,15 @@
+// Moving a task between cgroups takes the kernel's cgroup_threadgroup_rwsem for writing, whose
+// first taking waits for an RCU grace period (~5-10 ms here); takings right after it are fast.
+// So, while create plans and builds the chain, one background no-op migration (our own pid into
+// the cgroup we are already in) pays that wait, and the init's real joins then take ~0.1 ms each.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { hierarchies } from './index';
+
+export function warmMigrationLock(): void {
+  const h = hierarchies()[0];
+  if (!h) return;
+  // asynchronous on purpose: libuv's thread pool blocks in write(2), our thread goes on
+  fs.writeFile(path.join(h.mountpoint, h.ownPath, 'cgroup.procs'), String(process.pid), () => {});
+}
