@@ -67,7 +67,9 @@ const HANDLERS: Record<string, (g: GlobalOptions, o: VerbOptions, args: string[]
   },
   async run(g, o, args) {
     const id = oneId(args, 'run');
+    mark('run: loading');
     const { runContainer } = require('../container/run') as typeof import('../container/run');
+    mark('run: loaded');
     return runContainer({
       store: store(g),
       id,

@@ -25,7 +25,7 @@ import { loadBundle, type Bundle } from './bundle';
 import { ContainerError, errorMessage } from './errors';
 import { gatherFacts } from './facts';
 import { ociState } from './oci-state';
-import { mark } from '../state/timing';
+import { mark, markMonotonic } from '../state/timing';
 import { runContainerHooks, runRuntimeHooks } from './hooks';
 import { spawnJoined, waitWithTimeout } from './join';
 import { describeErrno } from '../linux/errno';
@@ -102,7 +102,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
 function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilter | null): Created {
   const { store, id } = opts;
   const spec = bundle.spec;
-  store.claim(id);
+  const unlock = store.claim(id);
   faultPoint('claimed');
   const self = procStat(process.pid);
   const rec: ContainerRecord = {
@@ -253,6 +253,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
       const { sendPidfd } = require('./pidfd') as typeof import('./pidfd');
       sendPidfd(opts.pidfdSocket, initPid);
     }
+    for (const t of child.monitor.timestamps) markMonotonic(`  init: ${t.label.replace(/^timestamp: /, '')}`, t.ns);
     mark('ready: state written');
     child.monitor.go(); // the init closes its sync socket and blocks opening the exec FIFO
     faultPoint('created');
@@ -268,6 +269,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     if (left.length) opts.warn?.(`cgroups left behind: ${left.join(', ')}`);
     throw e instanceof ContainerError ? e : new ContainerError(errorMessage(e));
   } finally {
+    unlock();
     child?.close();
     if (fifoFd >= 0) closeFd(fifoFd);
     if (fifoDirFd >= 0) closeFd(fifoDirFd);

@@ -15,7 +15,7 @@ export interface Libc {
   errnoLocation: () => bigint;
   getcontext: Fn;
   makecontext: Fn;
-  clone: Fn;
+  swapcontext: Fn;
   waitpid: Fn;
   pthreadSigmask: Fn;
   socketpair: Fn;
@@ -26,7 +26,6 @@ export interface Libc {
   mprotect: Fn;
   poll: Fn;
   kill: Fn;
-  setns: Fn;
   unshare: Fn;
   fcntl: Fn;
   prctl: Fn;
@@ -35,6 +34,9 @@ export interface Libc {
   write: Fn;
   getpid: Fn;
   mkfifo: Fn;
+  flock: Fn;
+  madvise: Fn;
+  pthreadSelf: Fn;
 }
 
 let cached: Libc | undefined;
@@ -63,7 +65,7 @@ export function libc(): Libc {
     getcontext: lib.func('int getcontext(void *ucp)'),
     // makecontext is variadic; every argument is passed as int64_t: glibc reads greg_t (64-bit)
     makecontext: lib.func('void makecontext(void *ucp, void *fn, int argc, ...)'),
-    clone: lib.func('int clone(void *fn, void *stack, int flags, void *arg)'),
+    swapcontext: lib.func('int swapcontext(void *oucp, void *ucp)'),
     waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
     pthreadSigmask: lib.func('int pthread_sigmask(int how, void *set, void *oldset)'),
     socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)'),
@@ -74,7 +76,6 @@ export function libc(): Libc {
     mprotect: lib.func('int mprotect(void *addr, size_t len, int prot)'),
     poll: lib.func('int poll(void *fds, uint64_t nfds, int timeout)'),
     kill: lib.func('int kill(int pid, int sig)'),
-    setns: lib.func('int setns(int fd, int nstype)'),
     unshare: lib.func('int unshare(int flags)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
     prctl: lib.func('int prctl(int option, ...)'),
@@ -83,6 +84,10 @@ export function libc(): Libc {
     write: lib.func('long write(int fd, const void *buf, size_t count)'),
     getpid: lib.func('int getpid()'),
     mkfifo: lib.func('int mkfifo(const char *path, uint32_t mode)'),
+    flock: lib.func('int flock(int fd, int operation)'),
+    madvise: lib.func('int madvise(void *addr, size_t len, int advice)'),
+    // glibc: the thread's struct pthread, i.e. its TCB (the thread pointer)
+    pthreadSelf: lib.func('uint64_t pthread_self()'),
   };
   return cached;
 }
@@ -145,10 +150,6 @@ export function getFlFlags(fd: number): number {
 
 export function setFlFlags(fd: number, flags: number): void {
   if (libc().fcntl(fd, 4 /* F_SETFL */, 'int', flags) < 0) throw sysError(`fcntl(${fd}, F_SETFL)`);
-}
-
-export function setns(fd: number, nstype: number, what: string): void {
-  if (libc().setns(fd, nstype) !== 0) throw sysError(`setns ${what}`);
 }
 
 export function unshare(flags: number, what: string): void {
@@ -215,4 +216,24 @@ export function clearOnlcr(fd: number): void {
   if (ioctl(fd, 0x5401 /* TCGETS */, termios) !== 0) return;
   termios.writeUInt32LE(termios.readUInt32LE(4) & ~0o4 /* ONLCR */, 4);
   ioctl(fd, 0x5402 /* TCSETS */, termios);
+}
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+
+/** flock(LOCK_EX|LOCK_NB): true when taken, false when another holds it. */
+export function tryFlock(fd: number): boolean {
+  if (libc().flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+  const e = lastErrno();
+  if (e === 11 /* EWOULDBLOCK */ || e === 4 /* EINTR */) return false;
+  throw sysError('flock', e);
+}
+
+/** renameat2(RENAME_NOREPLACE): rename unless `to` exists (then EEXIST). */
+export function renameNoReplace(from: string, to: string): void {
+  const { hostArch } = require('./arch') as typeof import('./arch');
+  const AT_FDCWD = -100;
+  const RENAME_NOREPLACE = 1;
+  const r = Number(libc().syscall(hostArch().syscalls.renameat2, 'int', AT_FDCWD, 'const char *', from, 'int', AT_FDCWD, 'const char *', to, 'unsigned int', RENAME_NOREPLACE));
+  if (r !== 0) throw sysError(`rename ${from} to ${to}`);
 }

@@ -18,12 +18,19 @@
 // (return address to __start_context, uc_link, stack arguments) at the top of the context's stack;
 // context i gets a stack ending SHARED + (i+1)*FRAME bytes above the base, so its frame sits just
 // above frame i-1 and running context i only overwrites frames already consumed.
+//
+// The parent's side of clone() is a short chain too ("clone sequence"): enter the namespaces the
+// child must be cloned into (setns on this thread), clone, step back out — run by one
+// swapcontext, so no JavaScript runs while this thread sits in another pid namespace (a thread
+// created then, by the JS engine for its own use, fails with EINVAL and aborts the runtime). A
+// failed setns writes errno's low byte into byte 6 of the child's start address: the child dies
+// at its first instruction, before anything of the container runs.
 
 import { ARCHES, hostArch, type ArchInfo } from '../linux/arch';
-import { libc, symbol, sysError, lastErrno } from '../linux/libc';
-import { describeErrno } from '../linux/errno';
+import { libc, symbol, sysError, waitChild } from '../linux/libc';
 import { Arena } from './arena';
 import { mark } from '../state/timing';
+import { withSmallFootprint } from './footprint';
 import { RECORD, type Arg, type Program, type Step } from './program';
 
 const SHARED_STACK = 256 << 10;
@@ -35,6 +42,11 @@ const SIG_SETMASK = 2;
 const CLOCK_MONOTONIC = 1;
 const SIGCHLD = 17;
 const PIPE_CAPACITY = 65536;
+const CLONE_PARENT_SETTID = 0x00100000;
+/** stack room below the clone sequence's frames, for setns and clone themselves */
+const SEQUENCE_GAP = 64 << 10;
+/** contexts the clone sequence may use: 4 + 5 per namespace entered */
+const SEQUENCE_MAX = 64;
 
 type Role = 'step' | 'record' | 'tripwire' | 'errno-reset' | 'go-byte' | 'exec' | 'exit' | 'timestamp' | 'setup';
 
@@ -64,7 +76,19 @@ export interface BuiltChain {
   arenaBytes: number;
   /** child fd number of each kept slot */
   childFd: Record<string, number>;
-  launch(cloneFlags: number): number;
+  /** clone the child into `joins` (entered on this thread around clone only); returns its pid */
+  launch(cloneFlags: number, joins?: NamespaceJoin[]): number;
+}
+
+export interface NamespaceJoin {
+  /** CLONE_NEW* flag */
+  flag: number;
+  /** fd of the namespace to clone the child into */
+  fd: number;
+  /** fd of this thread's namespace of that kind, to step back to */
+  backFd: number;
+  /** for errors: `pid namespace /proc/123/ns/pid` */
+  what: string;
 }
 
 /**
@@ -182,16 +206,18 @@ function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<str
   const lc = libc();
   const uc = arch.ucontext;
   const n = ctxs.length;
-  // size the arena: contexts + everything the arguments need
-  let need = n * uc.slot + 4096;
+  // size the arena: contexts, the clone sequence and what their arguments need
+  let need = (n + SEQUENCE_MAX + 1) * uc.slot + 4096 + 8 * SEQUENCE_MAX;
   for (const c of ctxs) for (const a of c.args) need += argBytes(a);
   const arena = new Arena(roundUp(need, PAGE));
   const ucBase = arena.reserve(uc.slot * n, 64);
   const ucAddr = (i: number) => arena.addr(ucBase + i * uc.slot);
   mark('engine: arena mapped');
 
-  // one stack for all contexts, with a PROT_NONE guard page below it
-  const stackLen = roundUp(SHARED_STACK + n * FRAME_SLOT, PAGE);
+  // one stack for all contexts, with a PROT_NONE guard page below it; the clone sequence's frames
+  // sit above the child's, past a gap its calls run in
+  const sequenceLow = SHARED_STACK + n * FRAME_SLOT;
+  const stackLen = roundUp(sequenceLow + SEQUENCE_GAP + SEQUENCE_MAX * FRAME_SLOT, PAGE);
   const map = BigInt(lc.mmap(null, stackLen + PAGE, 3, 0x22, -1, 0n));
   if (map === 0xffffffffffffffffn) throw sysError('mmap chain stack');
   if (lc.mprotect(map, PAGE, 0) !== 0) throw sysError('mprotect guard page');
@@ -230,42 +256,34 @@ function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<str
   // byte), and the koffi path stays for architectures without an emulation.
   const stackView = new DataView(lc.koffi.view(stackBase, stackLen) as ArrayBuffer);
   const emulate = makecontextEmulation(arch, stackBase, stackView, dv, arena);
-  const verifyAt = new Set<number>([0, ctxs.findIndex((c) => c.args.length > 6)].filter((i) => i >= 0));
 
-  let lastBuffer = 0n;
-  for (let i = 0; i < n; i++) {
-    const c = ctxs[i];
-    const addr = ucAddr(i);
+  /**
+   * Context at `addr`: run fn(args) on a stack of `top` bytes above the stack base, then go on
+   * with `link`; every signal blocked unless `unblocked`. `verify`: glibc's makecontext writes
+   * the same context after ours, and the bytes must match.
+   */
+  const writeContext = (addr: bigint, fn: bigint, args: bigint[], top: number, link: bigint, unblocked: boolean, verify: boolean, what: string) => {
     const o = arena.offsetOf(addr);
     arena.u8.set(tmpl, o);
     if (uc.fpregsPtr !== undefined && uc.fpregsMem !== undefined) dv.setBigUint64(o + uc.fpregsPtr, addr + BigInt(uc.fpregsMem), true);
     dv.setBigUint64(o + uc.stackSp, stackBase, true);
     dv.setUint32(o + uc.stackFlags, 0, true);
-    const top = SHARED_STACK + (arch.makecontextWritesFrame ? (i + 1) * FRAME_SLOT : 0);
     dv.setBigUint64(o + uc.stackSize, BigInt(top), true);
     // uc_link must be set before makecontext: glibc copies it into the new frame
-    dv.setBigUint64(o + uc.link, i + 1 < n ? ucAddr(i + 1) : 0n, true);
-    // every context runs with all signals blocked: no inherited Node handler may run in the child;
-    // exec contexts get an empty mask, which is what unblocks signals for the new program
-    dv.setBigUint64(o + uc.sigmask, c.unblocked ? 0n : 0xffffffffffffffffn, true);
-    const args: bigint[] = c.args.map((a) => {
-      if (typeof a === 'object' && 'nextPc' in a) return ucAddr(i + 1) + BigInt(uc.pc + TRIP_BYTE);
-      if (typeof a === 'object' && 'recordOf' in a) return recordIov(a.recordOf, a.kind, c.args[2] === 3, lastBuffer);
-      const v = materializeArg(arena, a, childFd, errnoLoc);
-      if (typeof a === 'object' && 'buffer' in a) lastBuffer = v;
-      return v;
-    });
-    const fnAddr = symbol(c.fn);
+    dv.setBigUint64(o + uc.link, link, true);
+    // every context runs with all signals blocked: no inherited runtime handler may run in the
+    // child; exec contexts get an empty mask, which is what unblocks signals for the new program
+    dv.setBigUint64(o + uc.sigmask, unblocked ? 0n : 0xffffffffffffffffn, true);
     const real = () => {
       const va: unknown[] = [];
       for (const v of args) va.push('int64_t', BigInt.asIntN(64, v));
-      lc.makecontext(addr, fnAddr, args.length, ...va);
+      lc.makecontext(addr, fn, args.length, ...va);
     };
     if (!emulate) real();
-    else if (!verifyAt.has(i)) emulate(o, fnAddr, args, stackBase + BigInt(top), i + 1 < n ? ucAddr(i + 1) : 0n);
+    else if (!verify) emulate(o, fn, args, stackBase + BigInt(top), link);
     else {
       // ours, then glibc's on the same context: they must write the very same bytes
-      emulate(o, fnAddr, args, stackBase + BigInt(top), i + 1 < n ? ucAddr(i + 1) : 0n);
+      emulate(o, fn, args, stackBase + BigInt(top), link);
       const ours = arena.u8.slice(o, o + uc.size);
       const frameFrom = top - FRAME_SLOT;
       const ourFrame = new Uint8Array(stackView.buffer.slice(frameFrom, top));
@@ -273,41 +291,130 @@ function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<str
       const theirs = arena.u8.subarray(o, o + uc.size);
       const theirFrame = new Uint8Array(stackView.buffer.slice(frameFrom, top));
       if (!Buffer.from(ours).equals(Buffer.from(theirs)) || !Buffer.from(ourFrame).equals(Buffer.from(theirFrame))) {
-        throw new Error(`spawn engine: the makecontext emulation differs from glibc's (context ${i}); this glibc needs the slow path`);
+        throw new Error(`spawn engine: the makecontext emulation differs from glibc's (${what}); this glibc needs the slow path`);
       }
     }
     // self-check of the layout assumptions: a wrong table must fail here, loudly, not in the child
-    if (dv.getBigUint64(o + uc.pc, true) !== fnAddr) throw new Error(`spawn engine: ucontext layout mismatch at context ${i} (pc)`);
+    if (dv.getBigUint64(o + uc.pc, true) !== fn) throw new Error(`spawn engine: ucontext layout mismatch at ${what} (pc)`);
     if (args.length && dv.getBigInt64(o + uc.arg0, true) !== BigInt.asIntN(64, args[0])) {
-      throw new Error(`spawn engine: ucontext layout mismatch at context ${i} (first argument)`);
+      throw new Error(`spawn engine: ucontext layout mismatch at ${what} (first argument)`);
     }
     if (arch.makecontextWritesFrame) {
       const sp = dv.getBigUint64(o + uc.sp, true);
       const frameTop = stackBase + BigInt(top);
       if (sp >= frameTop || sp < frameTop - BigInt(FRAME_SLOT) || (sp + 8n) % 16n !== 0n) {
-        throw new Error(`spawn engine: frame of context ${i} outside its ladder slot`);
+        throw new Error(`spawn engine: frame of ${what} outside its ladder slot`);
       }
     }
+  };
+
+  const verifyAt = new Set<number>([0, ctxs.findIndex((c) => c.args.length > 6)].filter((i) => i >= 0));
+  let lastBuffer = 0n;
+  for (let i = 0; i < n; i++) {
+    const c = ctxs[i];
+    const args: bigint[] = c.args.map((a) => {
+      if (typeof a === 'object' && 'nextPc' in a) return ucAddr(i + 1) + BigInt(uc.pc + TRIP_BYTE);
+      if (typeof a === 'object' && 'recordOf' in a) return recordIov(a.recordOf, a.kind, c.args[2] === 3, lastBuffer);
+      const v = materializeArg(arena, a, childFd, errnoLoc);
+      if (typeof a === 'object' && 'buffer' in a) lastBuffer = v;
+      return v;
+    });
+    const top = SHARED_STACK + (arch.makecontextWritesFrame ? (i + 1) * FRAME_SLOT : 0);
+    writeContext(ucAddr(i), symbol(c.fn), args, top, i + 1 < n ? ucAddr(i + 1) : 0n, c.unblocked, verifyAt.has(i), `context ${i}`);
   }
   mark('engine: contexts written');
   for (let i = 0; i + 1 < n; i++) if (ctxs[i].presetNext) arena.setU8(ucAddr(i + 1) + BigInt(uc.pc + TRIP_BYTE), 0xff);
+
+  // the clone sequence's memory: its contexts, the context swapcontext saves ours in, and one
+  // errno slot per call
+  const seqBase = arena.reserve(uc.slot * SEQUENCE_MAX, 64);
+  const seqAddr = (k: number) => arena.addr(seqBase + k * uc.slot);
+  const savedAddr = arena.alloc(uc.slot, 64);
+  const slots = arena.alloc(8 * SEQUENCE_MAX, 8);
+
+  /**
+   * Write the clone sequence for `joins`: [errno = 0; setns; errno → slot]... errno's low byte →
+   * the child's start address; errno = 0; clone; errno → slot; [errno = 0; setns back; errno →
+   * slot]...; then back to the saved context. Returns where each result lands.
+   */
+  const writeSequence = (cloneFlags: number, joins: NamespaceJoin[]) => {
+    const calls: Array<{ fn: string; args: bigint[] }> = [];
+    const slotOf = (k: number) => slots + BigInt(4 * k);
+    let nSlots = 0;
+    const checked = (fn: string, args: bigint[]): number => {
+      const slot = nSlots++;
+      calls.push({ fn, args });
+      calls.push({ fn: 'memcpy', args: [slotOf(slot), errnoLoc, 4n] });
+      return slot;
+    };
+    const zeroErrno = () => calls.push({ fn: 'memset', args: [errnoLoc, 0n, 4n] });
+    zeroErrno();
+    // errno stays 0 through successful calls: the first failure poisons the child's start address
+    const enter = joins.map((j) => checked('setns', [BigInt(j.fd), BigInt(j.flag)]));
+    if (joins.length) {
+      const cloneIndex = calls.length + 2; // after this memcpy and the errno reset
+      calls.push({ fn: 'memcpy', args: [seqAddr(cloneIndex) + BigInt(uc.arg0 + TRIP_BYTE), errnoLoc, 1n] });
+      zeroErrno();
+    }
+    const pidSlot = nSlots++;
+    const clone = checked('clone', [symbol('setcontext'), cloneStackTop, BigInt((cloneFlags | SIGCHLD | CLONE_PARENT_SETTID) >>> 0), ucAddr(0), slotOf(pidSlot)]);
+    const back = joins.map((j) => {
+      zeroErrno();
+      return checked('setns', [BigInt(j.backFd), BigInt(j.flag)]);
+    });
+    if (calls.length > SEQUENCE_MAX) throw new Error(`spawn engine: a clone sequence of ${calls.length} calls (at most ${SEQUENCE_MAX})`);
+    for (let k = 0; k < nSlots; k++) arena.setU32(slotOf(k), 0);
+    calls.forEach((c, k) => {
+      const top = sequenceLow + SEQUENCE_GAP + (k + 1) * FRAME_SLOT;
+      writeContext(seqAddr(k), symbol(c.fn), c.args, top, k + 1 < calls.length ? seqAddr(k + 1) : savedAddr, false, false, `clone sequence ${k}`);
+    });
+    const read = (slot: number) => dv.getInt32(arena.offsetOf(slotOf(slot)), true);
+    return { enter: () => enter.map(read), clone: () => read(clone), pid: () => read(pidSlot), back: () => back.map(read) };
+  };
 
   const built: BuiltChain = {
     steps,
     contexts: n,
     arenaBytes: arena.used(),
     childFd,
-    launch(cloneFlags: number): number {
+    launch(cloneFlags: number, joins: NamespaceJoin[] = []): number {
+      const results = writeSequence(cloneFlags, joins);
       // Block every signal in this thread around clone(): nothing may reach the child between
-      // clone() and its first setcontext (which installs the all-blocked mask), or a Node handler
-      // copied into the child would run there.
+      // clone() and its first setcontext (which installs the all-blocked mask), or a runtime
+      // handler copied into the child would run there.
       const all = Buffer.alloc(128, 0xff);
       const old = Buffer.alloc(128);
       lc.pthreadSigmask(SIG_SETMASK, all, old);
-      const pid = lc.clone(symbol('setcontext'), cloneStackTop, (cloneFlags | SIGCHLD) | 0, ucAddr(0));
-      const err = lastErrno();
-      lc.pthreadSigmask(SIG_SETMASK, old, null);
-      if (pid < 0) throw Object.assign(new Error(`clone: ${describeErrno(err)}`), { errno: err });
+      // the child needs its arena, its stack and this thread's TLS: errno, and the TCB that
+      // glibc reads through the thread pointer (stack guard, cancellation state)
+      const keep = [arena.base, stackBase, errnoLoc, BigInt(lc.pthreadSelf())];
+      let swapped: number;
+      try {
+        swapped = withSmallFootprint(keep, () => lc.swapcontext(savedAddr, seqAddr(0)) as number);
+      } finally {
+        lc.pthreadSigmask(SIG_SETMASK, old, null);
+      }
+      if (swapped !== 0) throw sysError('swapcontext');
+      const pid = results.pid();
+      const failedJoin = results.enter().findIndex((e) => e !== 0);
+      const failedBack = results.back().findIndex((e) => e !== 0);
+      let childSignal: number | undefined;
+      if (pid > 0 && failedJoin >= 0) {
+        // poisoned: it dies of SIGSEGV at its first instruction; killed should that ever not be so
+        for (let i = 0; i < 1000 && childSignal === undefined; i++) {
+          const w = waitChild(pid, true);
+          if (w) childSignal = w.signal ?? 0;
+          else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        }
+      }
+      if (pid > 0 && childSignal === undefined && (failedJoin >= 0 || failedBack >= 0)) {
+        // cloned by a thread now stuck in another namespace: the runtime cannot go on with it
+        lc.kill(pid, 9);
+        waitChild(pid);
+      }
+      if (failedJoin >= 0) throw Object.assign(sysError(`setns ${joins[failedJoin].what}`, results.enter()[failedJoin]), { childSignal });
+      if (failedBack >= 0) throw sysError(`setns back to the runtime's ${joins[failedBack].what.split(' ')[0]} namespace`, results.back()[failedBack]);
+      if (pid <= 0) throw sysError('clone', results.clone());
       built.pid = pid;
       return pid;
     },

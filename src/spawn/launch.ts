@@ -1,11 +1,11 @@
-// Start a program in a new child: make the sync socket and the records pipe, build the chain,
-// enter the namespaces that only the parent's thread can enter for the child (a pid namespace is
-// entered at clone, and a multithreaded process may join pid, net, ipc, uts and cgroup namespaces
-// on one thread), clone, and step back out.
+// Start a program in a new child: make the sync socket and the records pipe, build the chain, and
+// clone it into the namespaces that only the parent's thread can enter for the child (a pid
+// namespace is entered at clone, and a multithreaded process may join pid, net, ipc, uts and
+// cgroup namespaces on one thread) — the engine enters and leaves them around clone() natively.
 
 import * as fs from 'node:fs';
-import { libc, pipe, prctl, socketPair, closeFd, setns, setFlFlags, unshare } from '../linux/libc';
-import { buildChain, type BuiltChain } from './chain';
+import { libc, pipe, prctl, socketPair, closeFd, setFlFlags, unshare } from '../linux/libc';
+import { buildChain, type BuiltChain, type NamespaceJoin } from './chain';
 import { Monitor } from './monitor';
 import { mark } from '../state/timing';
 import type { Program } from './program';
@@ -57,40 +57,33 @@ export function launch(req: LaunchRequest): Launched {
   const [syncParent, syncChild] = socketPair();
   const [recordsRead, recordsWrite] = pipe();
   setFlFlags(recordsRead, O_NONBLOCK); // drained without blocking (our own open file description)
-  const restore: Array<{ fd: number; flag: number }> = [];
+  const opened: number[] = [];
   let chain: BuiltChain;
   let pid: number;
   try {
     chain = buildChain(req.program, { ...req.fds, sync: syncChild, records: recordsWrite });
-    for (const j of req.threadJoins ?? []) {
-      restore.push({ fd: fs.openSync(`/proc/thread-self/ns/${j.proc}`, 'r'), flag: j.flag });
-      const target = fs.openSync(j.path, 'r');
-      try {
-        setns(target, j.flag, `${j.proc} namespace ${j.path}`);
-      } finally {
-        fs.closeSync(target);
-      }
-    }
+    // the namespaces are entered by the engine's clone sequence, on this thread, around clone()
+    // only: here they are just opened
+    const joins: NamespaceJoin[] = (req.threadJoins ?? []).map((j) => {
+      const backFd = fs.openSync(`/proc/thread-self/ns/${j.proc}`, 'r');
+      opened.push(backFd);
+      const fd = fs.openSync(j.path, 'r');
+      opened.push(fd);
+      return { flag: j.flag, fd, backFd, what: `${j.proc} namespace ${j.path}` };
+    });
     if (req.timeOffsets !== undefined) {
       unshare(CLONE_NEWTIME, 'time namespace');
       if (req.timeOffsets) fs.writeFileSync('/proc/self/timens_offsets', req.timeOffsets);
     }
     mark('engine: built');
-    pid = chain.launch(req.cloneFlags);
+    pid = chain.launch(req.cloneFlags, joins);
     mark('engine: cloned');
   } catch (e) {
     closeFd(syncParent);
     closeFd(recordsRead);
     throw e;
   } finally {
-    // our thread goes back to its own namespaces, whatever happened
-    for (const r of restore.reverse()) {
-      try {
-        setns(r.fd, r.flag, 'back to the runtime namespace');
-      } finally {
-        fs.closeSync(r.fd);
-      }
-    }
+    for (const fd of opened) fs.closeSync(fd);
     closeFd(syncChild);
     closeFd(recordsWrite);
   }

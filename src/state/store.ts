@@ -71,15 +71,27 @@ export class StateStore {
     return fs.existsSync(path.join(this.dir(id), 'state.json')) || fs.existsSync(this.dir(id));
   }
 
-  /** Claim the id: mkdir is atomic, so of two creates of one id exactly one gets here. */
-  claim(id: string): void {
+  /**
+   * Claim the id: the directory is made under a temporary name, locked, and renamed into place
+   * with RENAME_NOREPLACE — so of two creates of one id exactly one wins, and no other command
+   * ever sees the new container unlocked. Returns the lock's release.
+   */
+  claim(id: string): () => void {
     fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    const { lockDir } = require('./lock') as typeof import('./lock');
+    const { renameNoReplace } = require('../linux/libc') as typeof import('../linux/libc');
+    const tmp = path.join(this.root, `.${id}.${process.pid}.new`);
+    fs.mkdirSync(tmp, { mode: 0o711 });
+    const release = lockDir(tmp)!;
     try {
-      fs.mkdirSync(this.dir(id), { mode: 0o711 });
+      renameNoReplace(tmp, this.dir(id));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`container with id ${id} already exists`);
+      release();
+      fs.rmdirSync(tmp);
+      if ((e as { errno?: number }).errno === 17) throw new Error(`container with id ${id} already exists`);
       throw e;
     }
+    return release;
   }
 
   read(id: string): ContainerRecord {
@@ -123,7 +135,7 @@ export class StateStore {
     try {
       return fs
         .readdirSync(this.root, { withFileTypes: true })
-        .filter((d) => d.isDirectory())
+        .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
         .map((d) => d.name)
         .sort();
     } catch (e) {

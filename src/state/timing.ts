@@ -8,8 +8,16 @@ export function mark(label: string): void {
   if (enabled) marks.push([label, performance.now()]);
 }
 
+/** A mark from a CLOCK_MONOTONIC timestamp (the container init's own, sent with its records). */
+export function markMonotonic(label: string, ns: bigint): void {
+  if (!enabled) return;
+  const nowNs = process.hrtime.bigint();
+  marks.push([label, performance.now() - Number(nowNs - ns) / 1e6]);
+}
+
 export function reportTiming(verb: string): void {
   if (!enabled || marks.length === 0) return;
+  marks.sort((a, b) => a[1] - b[1]);
   let prev = 0;
   const lines = marks.map(([label, t]) => {
     const line = `  ${t.toFixed(1).padStart(7)} ms  (+${(t - prev).toFixed(1).padStart(5)})  ${label}`;

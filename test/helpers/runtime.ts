@@ -11,6 +11,8 @@ import { after } from 'node:test';
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const TSRUNC = path.join(REPO, 'bin', 'tsrunc');
 export const ROOTFS = path.join(REPO, 'bundles', 'busybox', 'rootfs');
+/** ../shared beside the repo: client configs, the official schemas */
+export const SHARED = process.env.TSRUNC_SHARED ?? path.resolve(REPO, '..', 'shared');
 export const CGROUP_PREFIX = '/tsrunc-test';
 
 export const isRoot = process.getuid?.() === 0;

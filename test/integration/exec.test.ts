@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { Runtime, TSRUNC, processesWith, skipUnlessRoot, sleep, uniqueId, type Config } from '../helpers/runtime';
+import { Runtime, SHARED, TSRUNC, processesWith, skipUnlessRoot, sleep, uniqueId, type Config } from '../helpers/runtime';
 import { openPty, Screen } from '../helpers/pty';
 
 const HELPERS = path.join(__dirname, '..', 'helpers');
@@ -57,6 +57,25 @@ describe('exec', { skip: skipUnlessRoot }, () => {
     assert.match(r.stdout, /^\/$/m, 'cwd is the container\'s /');
     assert.match(r.stdout, /^\s+0\s+200000\s+65536$/m);
     assert.match(r.stdout, /^0 1 2 3 $/m, 'only stdio (and ls\'s own directory fd)');
+    c.done();
+  });
+
+  it('execs again and again into a pid namespace under podman\'s seccomp profile (regression: the runtime aborted)', () => {
+    // The runtime's thread used to sit in the container's pid namespace while JavaScript ran
+    // (reading /proc/self/smaps, compiling the profile...): a thread the JS engine created then
+    // failed with EINVAL and Bun aborted, about one exec in ten. The engine now enters and
+    // leaves around clone() natively.
+    const podman = JSON.parse(fs.readFileSync(path.join(SHARED, 'clients', 'sample-podman-config.json'), 'utf8'));
+    const c = running((cfg) => {
+      cfg.linux.seccomp = podman.linux.seccomp;
+    });
+    const proc = path.join(rt.tmp, `${c.id}.process.json`);
+    fs.writeFileSync(proc, JSON.stringify({ user: { uid: 0, gid: 0 }, args: ['sh', '-c', 'echo hi; exit 4'], env: ['PATH=/bin'], cwd: '/' }));
+    for (let i = 0; i < 40; i++) {
+      const r = rt.run(['exec', '--process', proc, c.id]);
+      assert.equal(r.code, 4, `exec ${i}: ${r.stderr}`);
+      assert.equal(r.stdout, 'hi\n');
+    }
     c.done();
   });
 

@@ -5,9 +5,8 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Runtime, skipUnlessRoot, uniqueId, type Config } from '../helpers/runtime';
+import { Runtime, SHARED, skipUnlessRoot, uniqueId, type Config } from '../helpers/runtime';
 
-const SHARED = process.env.TSRUNC_SHARED ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared');
 
 function profile(syscalls: unknown[], defaultAction = 'SCMP_ACT_ALLOW') {
   return (c: Config) => {

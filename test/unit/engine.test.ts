@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { launch } from '../../src/spawn/launch';
 import { RECORD, type Program, type Step } from '../../src/spawn/program';
 import { waitChild } from '../../src/linux/libc';
@@ -114,6 +115,60 @@ describe('spawn engine', () => {
     assert.deepEqual(child.monitor.records.filter((r) => r.kind === RECORD.EXEC).map((r) => r.errno), [2]);
     assert.equal(waitChild(child.pid)?.exitCode, 0);
     assert.equal(fs.readFileSync(out, 'utf8'), 'second\n');
+  });
+
+  it('clones into the namespaces it is given, and the runtime\'s thread steps back out', (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root');
+    // a process in a new pid and net namespace to join
+    const holder = spawnSync('sh', ['-c', 'unshare --pid --net --fork sleep 30 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
+    const unsharePid = Number(holder.stdout.trim());
+    let inner = 0;
+    for (let i = 0; i < 200 && !inner; i++) {
+      inner = Number(fs.readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim()) || 0;
+      if (!inner) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+    try {
+      assert.ok(inner > 0, 'the namespace holder started');
+      const ours = ['pid', 'pid_for_children', 'net'].map((n) => fs.readlinkSync(`/proc/thread-self/ns/${n}`));
+      const out = path.join(tmp, 'joined');
+      const child = launch({
+        program: program(shell('readlink /proc/self/ns/pid /proc/self/ns/net; echo pid=$$', out)),
+        fds: {},
+        cloneFlags: 0,
+        threadJoins: [
+          { flag: 0x20000000, path: `/proc/${inner}/ns/pid`, proc: 'pid_for_children' },
+          { flag: 0x40000000, path: `/proc/${inner}/ns/net`, proc: 'net' },
+        ],
+      });
+      assert.deepEqual(['pid', 'pid_for_children', 'net'].map((n) => fs.readlinkSync(`/proc/thread-self/ns/${n}`)), ours, 'back in our own namespaces');
+      child.monitor.run();
+      child.close();
+      assert.equal(waitChild(child.pid)?.exitCode, 0);
+      const [pidNs, netNs, pidLine] = fs.readFileSync(out, 'utf8').trim().split('\n');
+      assert.equal(pidNs, fs.readlinkSync(`/proc/${inner}/ns/pid`));
+      assert.equal(netNs, fs.readlinkSync(`/proc/${inner}/ns/net`));
+      assert.equal(pidLine, 'pid=2', 'the second process of that pid namespace (sleep is 1)');
+    } finally {
+      process.kill(unsharePid, 'SIGKILL');
+      if (inner) process.kill(inner, 'SIGKILL');
+    }
+  });
+
+  it('a namespace it cannot enter fails the launch, and the child never runs', (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root');
+    const marker = path.join(tmp, 'poisoned-child-ran');
+    const before = fs.readlinkSync('/proc/thread-self/ns/pid_for_children');
+    // a net namespace file given as a pid namespace: setns fails with EINVAL
+    assert.throws(
+      () => launch({ program: program(shell(`touch ${marker}`, '/dev/null')), fds: {}, cloneFlags: 0, threadJoins: [{ flag: 0x20000000, path: '/proc/self/ns/net', proc: 'pid_for_children' }] }),
+      (e: Error & { childSignal?: number }) => {
+        assert.match(e.message, /^setns pid_for_children namespace \/proc\/self\/ns\/net: EINVAL/);
+        assert.equal(e.childSignal, 11, 'the poisoned child died of SIGSEGV at its first instruction');
+        return true;
+      },
+    );
+    assert.equal(fs.readlinkSync('/proc/thread-self/ns/pid_for_children'), before);
+    assert.equal(fs.existsSync(marker), false);
   });
 
   it('refuses a program that does not end with exit', () => {

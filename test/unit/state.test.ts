@@ -63,24 +63,25 @@ describe('state', () => {
     assert.deepEqual(fs.readdirSync(tmp).filter((n) => n.includes('.tmp')), []);
   });
 
-  it('serialises holders of one lock, and frees a lock whose holder was killed', async () => {
-    const order: string[] = [];
-    await Promise.all([
-      withLock(tmp, 'l', async () => {
-        order.push('a-in');
-        await new Promise((r) => setTimeout(r, 50));
-        order.push('a-out');
-      }),
-      (async () => {
-        await new Promise((r) => setTimeout(r, 10));
-        await withLock(tmp, 'l', () => order.push('b'));
-      })(),
-    ]);
-    assert.deepEqual(order, ['a-in', 'a-out', 'b']);
-    // a process that takes the lock and dies by SIGKILL does not leave it taken
+  it('locks a container against other processes, and frees a lock whose holder was killed', async () => {
+    const store = new StateStore(tmp);
     const lockModule = require.resolve('../../src/state/lock');
+    // another process trying to lock: exit 0 when it got the lock within 300 ms, 1 when not
+    const tryFromOutside = (id = 'l') =>
+      new Promise<number | null>((resolve) => {
+        const p = spawn(process.execPath, ['-e', `try { const r = require(${JSON.stringify(lockModule)}).lockDir(${JSON.stringify(path.join(tmp, id))}, 300); r(); } catch { process.exit(1); }`], { stdio: 'ignore' });
+        p.on('exit', (code) => resolve(code));
+      });
+    const release = store.claim('l'); // made locked
+    assert.equal(await tryFromOutside(), 1, 'held by the claim');
+    release();
+    assert.equal(await tryFromOutside(), 0, 'free once released');
+    assert.equal(withLock(tmp, 'missing', () => 'ran') instanceof Promise, true, 'a missing container: nothing to lock, fn still runs');
+    // a process that takes the lock and dies by SIGKILL does not leave it taken
+    store.claim('k')();
     const holder = spawn(process.execPath, ['-e', `require(${JSON.stringify(lockModule)}).withLock(${JSON.stringify(tmp)}, 'k', () => { console.log('held'); return new Promise(() => setInterval(() => {}, 1000)); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    assert.equal(await tryFromOutside('k'), 1, 'held by the other process');
     holder.kill('SIGKILL');
     await new Promise((r) => holder.once('exit', r));
     const t0 = Date.now();
