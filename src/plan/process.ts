@@ -109,7 +109,11 @@ export function planProcessSetup(b: ProgramBuilder, input: ProcessSetupInput, op
 
   // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it before capabilities go
   let seccompInstalled = false;
+  let cwdFd: number | null = null;
   if (input.seccomp && !p.noNewPrivileges) {
+    // a profile may not know openat2 (runtime-tools' default answers ENOSYS) or may deny getcwd
+    // (runtime-tools' linux_seccomp): the cwd is resolved before the filter
+    cwdFd = openCwd(b, p.cwd);
     planSeccomp(b, input.seccomp, 'before dropping capabilities: no no_new_privs');
     seccompInstalled = true;
   }
@@ -158,7 +162,12 @@ export function planProcessSetup(b: ProgramBuilder, input: ProcessSetupInput, op
   }
 
   b.call('umask', [p.user.umask ?? 0o022], `umask ${(p.user.umask ?? 0o022).toString(8).padStart(4, '0')}`, 'none');
-  planCwd(b, p.cwd);
+  if (cwdFd === null) planCwd(b, p.cwd);
+  else {
+    // resolved as root before the filter: the user's right to reach it is checked here
+    b.call('access', [{ str: p.cwd }, X_OK], `check that user ${uid} may enter the cwd ${p.cwd}`);
+    enterCwd(b, cwdFd, p.cwd);
+  }
   if (p.noNewPrivileges) b.call('prctl', [PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0], 'set no_new_privs');
   if (input.apparmorProfile) {
     const fd = b.allocFd();
@@ -194,11 +203,20 @@ export function planProcessSetup(b: ProgramBuilder, input: ProcessSetupInput, op
  * reachable from the root (glibc's getcwd fails with ENOENT for an "(unreachable)" directory).
  */
 export function planCwd(b: ProgramBuilder, cwd: string): void {
+  enterCwd(b, openCwd(b, cwd), cwd);
+  b.call('getcwd', [{ buffer: 4096 }, 4096], 'check that the cwd is inside the container (getcwd)');
+}
+
+/** Resolve the cwd inside the container's root, no magic links; returns the O_PATH fd. */
+function openCwd(b: ProgramBuilder, cwd: string): number {
   const fd = b.allocFd();
   b.syscall('openat2', [AT_FDCWD, { str: cwd }, openHow(O.PATH | O.DIRECTORY | O.CLOEXEC, 0, RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS), 24], `resolve the cwd ${cwd} inside the container, no magic links (fd ${fd})`);
+  return fd;
+}
+
+function enterCwd(b: ProgramBuilder, fd: number, cwd: string): void {
   b.call('fchdir', [fd], `chdir ${cwd}`);
   b.close(fd);
-  b.call('getcwd', [{ buffer: 4096 }, 4096], 'check that the cwd is inside the container (getcwd)');
 }
 
 /**

@@ -1,10 +1,10 @@
 // containerd 1.6 (ctr, containerd-shim-runc-v2) with `--runc-binary bin/tsrunc`: the ctr actions of
 // /work/shared/clients/argv-summary.txt, checked by their outcome.
 
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { CTR_RUNC_ROOT, IMG, TSRUNC, ctr, ctrBin, run, runTty, show, skipUnlessE2E, uniqueName, useClients, waitFor } from './harness';
+import { CTR_RUNC_ROOT, IMG, TSRUNC, ctr, ctrBin, run, runTty, show, skipUnlessE2E, namesRemovedAfter, useClients, waitFor } from './harness';
 import { ctrRemove, ctrSmoke, taskStatus } from './smoke';
 
 const T = { timeout: 120000 };
@@ -12,15 +12,7 @@ const RB = ['--runc-binary', TSRUNC, '--runc-root', CTR_RUNC_ROOT];
 
 describe('containerd (ctr) with tsrunc', { skip: skipUnlessE2E }, () => {
   useClients();
-  const ids: string[] = [];
-  const id = (tag: string) => {
-    const n = uniqueName(`c${tag}`);
-    ids.push(n);
-    return n;
-  };
-  after(() => {
-    for (const i of ids) ctrRemove(i);
-  });
+  const id = namesRemovedAfter('c', (ids) => ids.forEach(ctrRemove));
 
   describe('smoke', () => ctrSmoke(TSRUNC));
 

@@ -1,11 +1,11 @@
 // Docker (dockerd 20.10 + containerd-shim-runc-v2) with `--runtime tsrunc`: every client action of
 // /work/shared/clients/argv-summary.txt, checked by its outcome (output, exit codes, state).
 
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { B, IMG, TSRUNC, VERSION_RE, docker, dockerBin, hostPid1Comm, run, runTty, show, skipUnlessE2E, tempDir, uniqueName, useClients, waitFor } from './harness';
+import { B, IMG, TSRUNC, VERSION_RE, docker, dockerBin, hostPid1Comm, run, runTty, show, skipUnlessE2E, tempDir, namesRemovedAfter, useClients, waitFor } from './harness';
 import { dockerSmoke } from './smoke';
 
 const T = { timeout: 120000 };
@@ -15,15 +15,7 @@ const state = (n: string, fmt = '{{.State.Status}} {{.State.ExitCode}}') => dock
 
 describe('docker with tsrunc', { skip: skipUnlessE2E }, () => {
   useClients();
-  const names: string[] = [];
-  const name = (tag: string) => {
-    const n = uniqueName(`d${tag}`);
-    names.push(n);
-    return n;
-  };
-  after(() => {
-    if (names.length) docker('rm', '-f', ...names);
-  });
+  const name = namesRemovedAfter('d', (names) => docker('rm', '-f', ...names));
 
   describe('smoke', () => dockerSmoke('tsrunc'));
 

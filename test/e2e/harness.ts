@@ -37,6 +37,19 @@ export function uniqueName(tag = 'c'): string {
   return `e2e-${tag}-${process.pid}-${++counter}`;
 }
 
+/** A namer for one suite's containers (uniqueName(prefix + tag)): `remove` gets them all after it. */
+export function namesRemovedAfter(prefix: string, remove: (names: string[]) => void): (tag: string) => string {
+  const names: string[] = [];
+  after(() => {
+    if (names.length) remove(names);
+  });
+  return (tag) => {
+    const n = uniqueName(prefix + tag);
+    names.push(n);
+    return n;
+  };
+}
+
 /**
  * Run a command to completion. stdout and stderr are files, not pipes: a detached container or a
  * conmon/shim may inherit them and keep them open long after the client returned.

@@ -2,9 +2,9 @@
 // JSON logs as podman gives runc) and `--runtime /path/to/bin/tsrunc`: the podman actions of
 // /work/shared/clients/argv-summary.txt, checked by their outcome.
 
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { IMG, Result, TSRUNC, podman, podmanBin, run, runTty, show, skipUnlessE2E, uniqueName, useClients, waitFor } from './harness';
+import { IMG, Result, TSRUNC, podman, podmanBin, run, runTty, show, skipUnlessE2E, namesRemovedAfter, useClients, waitFor } from './harness';
 import { podmanSmoke } from './smoke';
 
 const T = { timeout: 120000 };
@@ -14,15 +14,7 @@ const state = (n: string) => podman('inspect', '-f', '{{.State.Status}} {{.State
 
 describe('podman with tsrunc', { skip: skipUnlessE2E }, () => {
   useClients();
-  const names: string[] = [];
-  const name = (tag: string) => {
-    const n = uniqueName(`p${tag}`);
-    names.push(n);
-    return n;
-  };
-  after(() => {
-    if (names.length) podman('rm', '-f', '-i', '-t', '0', ...names);
-  });
+  const name = namesRemovedAfter('p', (names) => podman('rm', '-f', '-i', '-t', '0', ...names));
 
   describe('smoke (--runtime tsrunc, JSON logs)', () => podmanSmoke('tsrunc'));
   describe('smoke (--runtime PATH)', () => podmanSmoke(TSRUNC));

@@ -3,23 +3,15 @@
 // Registered with tsrunc by the client files, and with runc by runc-harness.test.ts to prove the
 // harness itself.
 
-import { after, it } from 'node:test';
+import { it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { CTR_RUNC_ROOT, IMG, Result, ctr, docker, podman, show, uniqueName, waitFor } from './harness';
+import { CTR_RUNC_ROOT, IMG, Result, ctr, docker, podman, show, namesRemovedAfter, waitFor } from './harness';
 
 const T = { timeout: 120000 };
 
 /** docker run --runtime RUNTIME ... */
 export function dockerSmoke(runtime: string): void {
-  const names: string[] = [];
-  const name = (tag: string) => {
-    const n = uniqueName(`d${tag}`);
-    names.push(n);
-    return n;
-  };
-  after(() => {
-    if (names.length) docker('rm', '-f', ...names);
-  });
+  const name = namesRemovedAfter('d', (names) => docker('rm', '-f', ...names));
   const state = (n: string) => docker('inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', n).stdout.trim();
 
   it(`docker run --rm (foreground): output and exit 0 [${runtime}]`, T, () => {
@@ -72,15 +64,7 @@ export function dockerSmoke(runtime: string): void {
 export function ctrSmoke(binary: string | null): void {
   const label = binary ? 'tsrunc' : 'runc';
   const rb = [...(binary ? ['--runc-binary', binary] : []), '--runc-root', CTR_RUNC_ROOT];
-  const ids: string[] = [];
-  const id = (tag: string) => {
-    const n = uniqueName(`c${tag}`);
-    ids.push(n);
-    return n;
-  };
-  after(() => {
-    for (const i of ids) ctrRemove(i);
-  });
+  const id = namesRemovedAfter('c', (ids) => ids.forEach(ctrRemove));
 
   it(`ctr run --rm (foreground): output and exit 0 [${label}]`, T, () => {
     const r = ctr('run', '--rm', ...rb, IMG.ctr, id('fg'), 'echo', 'hello from ctr');
@@ -101,6 +85,7 @@ export function ctrSmoke(binary: string | null): void {
 
   it(`ctr run -d, task kill -a -s SIGKILL, task delete -f [${label}]`, T, async () => {
     const c = id('d');
+    const forced = id('f');
     let r = ctr('run', '-d', ...rb, IMG.ctr, c, 'sleep', '1000');
     assert.equal(r.code, 0, show(r));
     assert.equal(taskStatus(c), 'RUNNING');
@@ -109,12 +94,11 @@ export function ctrSmoke(binary: string | null): void {
     assert.ok(await waitFor(() => taskStatus(c) === 'STOPPED'), `status ${taskStatus(c)}`);
     r = ctr('task', 'delete', c);
     assert.equal(r.code, 0, show(r));
-    r = ctr('run', '-d', ...rb, IMG.ctr, `${c}-f`, 'sleep', '1000');
-    ids.push(`${c}-f`);
+    r = ctr('run', '-d', ...rb, IMG.ctr, forced, 'sleep', '1000');
     assert.equal(r.code, 0, show(r));
-    r = ctr('task', 'delete', '-f', `${c}-f`);
+    r = ctr('task', 'delete', '-f', forced);
     assert.equal(r.code, 0, show(r));
-    assert.equal(taskStatus(`${c}-f`), '', 'the task is gone');
+    assert.equal(taskStatus(forced), '', 'the task is gone');
   });
 }
 
@@ -133,15 +117,7 @@ export function ctrRemove(id: string): void {
 /** podman --runtime RUNTIME ... */
 export function podmanSmoke(runtime: string): void {
   const p = (...args: string[]): Result => podman('--runtime', runtime, ...args);
-  const names: string[] = [];
-  const name = (tag: string) => {
-    const n = uniqueName(`p${tag}`);
-    names.push(n);
-    return n;
-  };
-  after(() => {
-    if (names.length) podman('rm', '-f', '-i', '-t', '0', ...names);
-  });
+  const name = namesRemovedAfter('p', (names) => podman('rm', '-f', '-i', '-t', '0', ...names));
   const label = runtime.includes('/') ? `path ${runtime.split('/').pop()}` : runtime;
 
   it(`podman run --rm (foreground): output and exit 0 [${label}]`, T, () => {
@@ -163,16 +139,16 @@ export function podmanSmoke(runtime: string): void {
 
   it(`podman run -d, stop -t 2, rm -f [${label}]`, T, () => {
     const n = name('stop');
+    const forced = name('f');
     let r = p('run', '-d', '--name', n, IMG.podman, 'sleep', '1000');
     assert.equal(r.code, 0, show(r));
     r = p('stop', '-t', '2', n);
     assert.equal(r.code, 0, show(r));
     assert.equal(podman('inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', n).stdout.trim(), 'exited 137');
-    r = p('run', '-d', '--name', `${n}-f`, IMG.podman, 'sleep', '1000');
-    names.push(`${n}-f`);
+    r = p('run', '-d', '--name', forced, IMG.podman, 'sleep', '1000');
     assert.equal(r.code, 0, show(r));
-    r = p('rm', '-f', '-t', '0', `${n}-f`);
+    r = p('rm', '-f', '-t', '0', forced);
     assert.equal(r.code, 0, show(r));
-    assert.notEqual(podman('inspect', `${n}-f`).code, 0, 'the container is gone');
+    assert.notEqual(podman('inspect', forced).code, 0, 'the container is gone');
   });
 }

@@ -30,6 +30,36 @@ describe('seccomp', { skip: skipUnlessRoot }, () => {
     });
   }
 
+  it('runs under a profile installed early that knows no openat2 or denies getcwd (regression: runtime-tools)', () => {
+    // without no_new_privs the filter goes in before the user and the cwd are set: the cwd is
+    // resolved before it, and nothing after it needs openat2 (runtime-tools' default profile
+    // answers ENOSYS) or getcwd (denied by runtime-tools' linux_seccomp)
+    for (const names of [['openat2'], ['getcwd']]) {
+      const r = rt.inside('cd /tmp && echo ok', (c) => {
+        profile([{ names, action: 'SCMP_ACT_ERRNO', errnoRet: 38 }])(c);
+        c.process.noNewPrivileges = false;
+        c.process.cwd = '/tmp';
+      });
+      assert.equal(r.code, 0, `${names}: ${r.stderr}`);
+      assert.equal(r.stdout, 'ok\n');
+    }
+  });
+
+  it('refuses a cwd the user may not enter, with or without a filter installed early', () => {
+    for (const early of [false, true]) {
+      const r = rt.inside('echo entered', (c) => {
+        if (early) profile([{ names: ['getcwd'], action: 'SCMP_ACT_ERRNO' }])(c);
+        c.process.noNewPrivileges = !early;
+        c.process.user = { uid: 1000, gid: 1000 };
+        // the user may enter /mnt/inner itself but not search /mnt on the way
+        c.mounts.push({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: ['mode=700'] }, { destination: '/mnt/inner', type: 'tmpfs', source: 'tmpfs', options: ['mode=755'] });
+        c.process.cwd = '/mnt/inner';
+      });
+      assert.equal(r.code, 1, `early ${early}: ${r.stdout} ${r.stderr}`);
+      assert.match(r.stderr, /cwd \/mnt\/inner.*: EACCES/, `early ${early}`);
+    }
+  });
+
   it('returns errnoRet', () => {
     const r = rt.inside('/bin/pwd', profile([{ names: ['getcwd'], action: 'SCMP_ACT_ERRNO', errnoRet: 99 }]));
     assert.notEqual(r.code, 0);

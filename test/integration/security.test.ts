@@ -291,6 +291,21 @@ describe('security', { skip: skipUnlessRoot }, () => {
         assert.match(r.stderr, /resolve the cwd .* inside the container, no magic links .*: ELOOP|ENOENT/);
         assert.equal(rt.state(id), null);
       }
+      {
+        // a seccomp filter installed early (no no_new_privs): the cwd is resolved before it
+        const id = uniqueId('cwdsc');
+        const b = rt.bundle((c) => {
+          c.process.cwd = '/proc/self/fd/3';
+          c.process.args = ['sh', '-c', 'touch escaped-init'];
+          c.process.noNewPrivileges = false;
+          c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['openat2'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }] };
+        });
+        const r = run(['run', '--preserve-fds', '1', '--bundle', b, id]);
+        noCrash(r.stderr);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /resolve the cwd \/proc\/self\/fd\/3 inside the container, no magic links .*: ELOOP/);
+        assert.equal(rt.state(id), null);
+      }
       const id = uniqueId('cwdexec');
       assert.equal(rt.run(['run', '-d', '--bundle', rt.bundle((c) => (c.process.args = ['sleep', '1000'])), id]).code, 0);
       try {

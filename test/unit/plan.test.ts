@@ -223,6 +223,24 @@ describe('init plan', () => {
     assert.ok((s[i + 3] as { check: string }).check === 'full');
   });
 
+  it('under a filter installed early (no no_new_privs) resolves the cwd before it, and needs no getcwd after it', () => {
+    const seccomp = { program: new Uint8Array(8), flags: 0, instructions: 1 };
+    const spec1 = spec((x) => {
+      x.process!.cwd = '/tmp';
+      x.process!.noNewPrivileges = false;
+      x.process!.user = { uid: 1000, gid: 1000 };
+    });
+    const s = planInit({ spec: spec1, rootfs: '/r', facts: facts(), seccomp }).program.steps;
+    const resolve = indexOf(s, /resolve the cwd \/tmp inside the container/);
+    const filter = indexOf(s, /install seccomp/);
+    const uid = indexOf(s, /setresuid 1000/);
+    const access = indexOf(s, /check that user 1000 may enter the cwd \/tmp/);
+    const chdir = indexOf(s, /^chdir \/tmp$/);
+    assert.ok(resolve > 0 && resolve < filter && filter < uid && uid < access && access < chdir, `${resolve} ${filter} ${uid} ${access} ${chdir}`);
+    assert.ok(s[chdir].op === 'call' && s[chdir].fn === 'fchdir');
+    assert.equal(s.findIndex((x) => /getcwd/.test(x.desc)), -1, 'a profile may deny getcwd');
+  });
+
   it('makes the init and every joining process non-dumpable', () => {
     const p = planInit({ spec: spec(), rootfs: '/r', facts: facts() });
     assert.ok(indexOf(p.program.steps, /non-dumpable/) < indexOf(p.program.steps, /checkpoint: mapping/));
