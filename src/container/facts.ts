@@ -19,17 +19,18 @@ function kindOf(st: fs.Stats | undefined): PathKind {
   return 'other';
 }
 
+// most paths asked about do not exist: no exception (and its stack trace) for those
 function lstat(p: string): fs.Stats | undefined {
   try {
-    return fs.lstatSync(p);
+    return fs.lstatSync(p, { throwIfNoEntry: false });
   } catch {
-    return undefined;
+    return undefined; // ENOTDIR, EACCES...
   }
 }
 
 function stat(p: string): fs.Stats | undefined {
   try {
-    return fs.statSync(p);
+    return fs.statSync(p, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }

@@ -212,6 +212,8 @@ function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<str
   const arena = new Arena(roundUp(need, PAGE));
   const ucBase = arena.reserve(uc.slot * n, 64);
   const ucAddr = (i: number) => arena.addr(ucBase + i * uc.slot);
+  const ucBaseN = Number(arena.addr(ucBase));
+  const ucAddrN = (i: number) => ucBaseN + i * uc.slot;
   mark('engine: arena mapped');
 
   // one stack for all contexts, with a PROT_NONE guard page below it; the clone sequence's frames
@@ -260,30 +262,36 @@ function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<str
   /**
    * Context at `addr`: run fn(args) on a stack of `top` bytes above the stack base, then go on
    * with `link`; every signal blocked unless `unblocked`. `verify`: glibc's makecontext writes
-   * the same context after ours, and the bytes must match.
+   * the same context after ours, and the bytes must match. Addresses are plain numbers here (user
+   * addresses fit in 47 bits): BigInt arithmetic, run by the interpreter ~750 times, cost more
+   * than everything else in this loop.
    */
-  const writeContext = (addr: bigint, fn: bigint, args: bigint[], top: number, link: bigint, unblocked: boolean, verify: boolean, what: string) => {
-    const o = arena.offsetOf(addr);
+  const stackBaseN = Number(stackBase);
+  const arenaBaseN = Number(arena.base);
+  const writeContext = (addr: number, fn: number, args: Word[], top: number, link: number, unblocked: boolean, verify: boolean, what: string) => {
+    const o = addr - arenaBaseN;
     arena.u8.set(tmpl, o);
-    if (uc.fpregsPtr !== undefined && uc.fpregsMem !== undefined) dv.setBigUint64(o + uc.fpregsPtr, addr + BigInt(uc.fpregsMem), true);
-    dv.setBigUint64(o + uc.stackSp, stackBase, true);
+    if (uc.fpregsPtr !== undefined && uc.fpregsMem !== undefined) put64(dv, o + uc.fpregsPtr, addr + uc.fpregsMem);
+    put64(dv, o + uc.stackSp, stackBaseN);
     dv.setUint32(o + uc.stackFlags, 0, true);
-    dv.setBigUint64(o + uc.stackSize, BigInt(top), true);
+    put64(dv, o + uc.stackSize, top);
     // uc_link must be set before makecontext: glibc copies it into the new frame
-    dv.setBigUint64(o + uc.link, link, true);
+    put64(dv, o + uc.link, link);
     // every context runs with all signals blocked: no inherited runtime handler may run in the
     // child; exec contexts get an empty mask, which is what unblocks signals for the new program
-    dv.setBigUint64(o + uc.sigmask, unblocked ? 0n : 0xffffffffffffffffn, true);
+    const mask = unblocked ? 0 : 0xffffffff;
+    dv.setUint32(o + uc.sigmask, mask, true);
+    dv.setUint32(o + uc.sigmask + 4, mask, true);
     const real = () => {
       const va: unknown[] = [];
-      for (const v of args) va.push('int64_t', BigInt.asIntN(64, v));
-      lc.makecontext(addr, fn, args.length, ...va);
+      for (const v of args) va.push('int64_t', BigInt.asIntN(64, BigInt(v)));
+      lc.makecontext(BigInt(addr), BigInt(fn), args.length, ...va);
     };
     if (!emulate) real();
-    else if (!verify) emulate(o, fn, args, stackBase + BigInt(top), link);
+    else if (!verify) emulate(o, fn, args, stackBaseN + top, link);
     else {
       // ours, then glibc's on the same context: they must write the very same bytes
-      emulate(o, fn, args, stackBase + BigInt(top), link);
+      emulate(o, fn, args, stackBaseN + top, link);
       const ours = arena.u8.slice(o, o + uc.size);
       const frameFrom = top - FRAME_SLOT;
       const ourFrame = new Uint8Array(stackView.buffer.slice(frameFrom, top));
@@ -295,32 +303,39 @@ function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<str
       }
     }
     // self-check of the layout assumptions: a wrong table must fail here, loudly, not in the child
-    if (dv.getBigUint64(o + uc.pc, true) !== fn) throw new Error(`spawn engine: ucontext layout mismatch at ${what} (pc)`);
-    if (args.length && dv.getBigInt64(o + uc.arg0, true) !== BigInt.asIntN(64, args[0])) {
+    if (get64(dv, o + uc.pc) !== fn) throw new Error(`spawn engine: ucontext layout mismatch at ${what} (pc)`);
+    if (args.length && !sameWord(dv, o + uc.arg0, args[0])) {
       throw new Error(`spawn engine: ucontext layout mismatch at ${what} (first argument)`);
     }
     if (arch.makecontextWritesFrame) {
-      const sp = dv.getBigUint64(o + uc.sp, true);
-      const frameTop = stackBase + BigInt(top);
-      if (sp >= frameTop || sp < frameTop - BigInt(FRAME_SLOT) || (sp + 8n) % 16n !== 0n) {
+      const sp = get64(dv, o + uc.sp);
+      const frameTop = stackBaseN + top;
+      if (sp >= frameTop || sp < frameTop - FRAME_SLOT || (sp + 8) % 16 !== 0) {
         throw new Error(`spawn engine: frame of ${what} outside its ladder slot`);
       }
     }
+  };
+  const symbolN = new Map<string, number>();
+  const fnAddr = (name: string) => {
+    let a = symbolN.get(name);
+    if (a === undefined) symbolN.set(name, (a = Number(symbol(name))));
+    return a;
   };
 
   const verifyAt = new Set<number>([0, ctxs.findIndex((c) => c.args.length > 6)].filter((i) => i >= 0));
   let lastBuffer = 0n;
   for (let i = 0; i < n; i++) {
     const c = ctxs[i];
-    const args: bigint[] = c.args.map((a) => {
-      if (typeof a === 'object' && 'nextPc' in a) return ucAddr(i + 1) + BigInt(uc.pc + TRIP_BYTE);
+    const args: Word[] = c.args.map((a) => {
+      if (typeof a === 'number') return a;
+      if (typeof a === 'object' && 'nextPc' in a) return ucAddrN(i + 1) + uc.pc + TRIP_BYTE;
       if (typeof a === 'object' && 'recordOf' in a) return recordIov(a.recordOf, a.kind, c.args[2] === 3, lastBuffer);
       const v = materializeArg(arena, a, childFd, errnoLoc);
       if (typeof a === 'object' && 'buffer' in a) lastBuffer = v;
       return v;
     });
     const top = SHARED_STACK + (arch.makecontextWritesFrame ? (i + 1) * FRAME_SLOT : 0);
-    writeContext(ucAddr(i), symbol(c.fn), args, top, i + 1 < n ? ucAddr(i + 1) : 0n, c.unblocked, verifyAt.has(i), `context ${i}`);
+    writeContext(ucAddrN(i), fnAddr(c.fn), args, top, i + 1 < n ? ucAddrN(i + 1) : 0, c.unblocked, verifyAt.has(i), `context ${i}`);
   }
   mark('engine: contexts written');
   for (let i = 0; i + 1 < n; i++) if (ctxs[i].presetNext) arena.setU8(ucAddr(i + 1) + BigInt(uc.pc + TRIP_BYTE), 0xff);
@@ -366,7 +381,7 @@ function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<str
     for (let k = 0; k < nSlots; k++) arena.setU32(slotOf(k), 0);
     calls.forEach((c, k) => {
       const top = sequenceLow + SEQUENCE_GAP + (k + 1) * FRAME_SLOT;
-      writeContext(seqAddr(k), symbol(c.fn), c.args, top, k + 1 < calls.length ? seqAddr(k + 1) : savedAddr, false, false, `clone sequence ${k}`);
+      writeContext(Number(seqAddr(k)), fnAddr(c.fn), c.args, top, Number(k + 1 < calls.length ? seqAddr(k + 1) : savedAddr), false, false, `clone sequence ${k}`);
     });
     const read = (slot: number) => dv.getInt32(arena.offsetOf(slotOf(slot)), true);
     return { enter: () => enter.map(read), clone: () => read(clone), pid: () => read(pidSlot), back: () => back.map(read) };
@@ -422,7 +437,31 @@ function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<str
   return built;
 }
 
-type Emulation = (ucOffset: number, fn: bigint, args: bigint[], stackTop: bigint, link: bigint) => void;
+/** A 64-bit value: a number (exact below 2^53: every user address, every small argument) or a BigInt. */
+type Word = number | bigint;
+
+const TWO32 = 4294967296;
+
+/** Little-endian 64-bit store; negative numbers are stored in two's complement. */
+function put64(dv: DataView, off: number, v: Word): void {
+  if (typeof v === 'bigint') {
+    dv.setBigUint64(off, BigInt.asUintN(64, v), true);
+    return;
+  }
+  dv.setUint32(off, v >>> 0, true);
+  dv.setUint32(off + 4, Math.floor(v / TWO32) >>> 0, true);
+}
+
+/** Little-endian 64-bit load as a number (for addresses: below 2^53). */
+function get64(dv: DataView, off: number): number {
+  return dv.getUint32(off, true) + dv.getUint32(off + 4, true) * TWO32;
+}
+
+function sameWord(dv: DataView, off: number, v: Word): boolean {
+  return dv.getBigUint64(off, true) === BigInt.asUintN(64, BigInt(v));
+}
+
+type Emulation = (ucOffset: number, fn: number, args: Word[], stackTop: number, link: number) => void;
 
 /**
  * glibc's x86_64 makecontext (sysdeps/unix/sysv/linux/x86_64/makecontext.c), in JS: the frame
@@ -440,7 +479,8 @@ function makecontextEmulation(arch: ArchInfo, stackBase: bigint, stack: DataView
   dv.setBigUint64(so + arch.ucontext.stackSp, stackBase, true);
   dv.setBigUint64(so + arch.ucontext.stackSize, BigInt(SHARED_STACK), true);
   lc.makecontext(scratch, symbol('getpid'), 0);
-  const startContext = stack.getBigUint64(Number(dv.getBigUint64(so + arch.ucontext.sp, true) - stackBase), true);
+  const base = Number(stackBase);
+  const startContext = get64(stack, get64(dv, so + arch.ucontext.sp) - base);
   const greg = (r: number) => 40 + 8 * r; // uc_mcontext.gregs[r]
   const ARG_REGS = [8 /* RDI */, 9 /* RSI */, 12 /* RDX */, 14 /* RCX */, 0 /* R8 */, 1 /* R9 */];
   const REG_RBX = 11;
@@ -448,20 +488,18 @@ function makecontextEmulation(arch: ArchInfo, stackBase: bigint, stack: DataView
   const REG_RIP = 16;
   return (o, fn, args, stackTop, link) => {
     const onStack = Math.max(0, args.length - 6);
-    let sp = stackTop - 8n * BigInt(onStack + 1);
-    sp = (sp & ~15n) - 8n;
+    let sp = stackTop - 8 * (onStack + 1);
+    sp = sp - (sp % 16) - 8;
     const idxLink = onStack + 1;
-    const at = (p: bigint) => Number(p - stackBase);
-    dv.setBigUint64(o + greg(REG_RIP), fn, true);
-    dv.setBigUint64(o + greg(REG_RBX), sp + 8n * BigInt(idxLink), true);
-    dv.setBigUint64(o + greg(REG_RSP), sp, true);
-    stack.setBigUint64(at(sp), startContext, true);
-    stack.setBigUint64(at(sp + 8n * BigInt(idxLink)), link, true);
-    args.forEach((v, i) => {
-      const u = BigInt.asUintN(64, v);
-      if (i < 6) dv.setBigUint64(o + greg(ARG_REGS[i]), u, true);
-      else stack.setBigUint64(at(sp + 8n * BigInt(i - 5)), u, true);
-    });
+    put64(dv, o + greg(REG_RIP), fn);
+    put64(dv, o + greg(REG_RBX), sp + 8 * idxLink);
+    put64(dv, o + greg(REG_RSP), sp);
+    put64(stack, sp - base, startContext);
+    put64(stack, sp + 8 * idxLink - base, link);
+    for (let i = 0; i < args.length; i++) {
+      if (i < 6) put64(dv, o + greg(ARG_REGS[i]), args[i]);
+      else put64(stack, sp + 8 * (i - 5) - base, args[i]);
+    }
   };
 }
 

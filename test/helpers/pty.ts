@@ -32,7 +32,12 @@ export function openPty(rows = 24, cols = 80): Pty {
   return { master, slave };
 }
 
-/** What a terminal shows, collected as it comes, so that tests can wait for text with a deadline. */
+/**
+ * What a terminal shows, collected as it comes, so that tests can wait for text with a deadline.
+ * The Screen owns the master fd from then on: close() closes it, once the read in flight (in
+ * libuv's thread pool) returns. A caller that closed the fd itself would let that late close hit
+ * whatever fd took the number meanwhile (the next test's master: EBADF).
+ */
 export class Screen {
   text = '';
   private closed = false;
@@ -72,6 +77,7 @@ export class Screen {
     return this.text;
   }
 
+  /** Stop reading and close the master fd (when the read in flight returns). */
   close(): void {
     this.stream.destroy();
   }

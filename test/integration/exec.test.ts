@@ -18,14 +18,6 @@ function answerCursorQuery(screen: Screen, master: number): void {
   if (screen.text.includes('\x1b[6n')) fs.writeSync(master, '\x1b[1;1R');
 }
 
-function closeQuietly(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    /* the read stream closed it already */
-  }
-}
-
 describe('exec', { skip: skipUnlessRoot }, () => {
   const rt = new Runtime();
 
@@ -245,7 +237,6 @@ describe('terminal', { skip: skipUnlessRoot }, () => {
       assert.equal(await exited, 5);
     } finally {
       screen.close();
-      closeQuietly(pty.master);
       if (child.exitCode === null) child.kill('SIGKILL');
     }
     assert.equal(rt.state(id), null);
@@ -268,7 +259,6 @@ describe('terminal', { skip: skipUnlessRoot }, () => {
       assert.doesNotMatch(screen.text, /\r\r\n/);
     } finally {
       screen.close();
-      closeQuietly(pty.master);
       if (child.exitCode === null) child.kill('SIGKILL');
       assert.equal(rt.run(['delete', '--force', id]).code, 0);
     }
