@@ -82,9 +82,12 @@ export function run(argv: string[], opts: { input?: string; timeoutMs?: number; 
 }
 
 /** Run a command on a pseudo-terminal (docker -it, ctr -t need one), with util-linux's script. */
-export function runTty(argv: string[], timeoutMs = 60000): Result {
-  const line = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  return run(['script', '-qec', line, '/dev/null'], { timeoutMs });
+export function runTty(argv: string[], timeoutMs = 60000, opts: { stdinOpenSeconds?: number } = {}): Result {
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const line = argv.map(quote).join(' ');
+  if (!opts.stdinOpenSeconds) return run(['script', '-qec', line, '/dev/null'], { timeoutMs });
+  // the user's side of the terminal stays open (no EOF) for that long, as a person's would
+  return run(['sh', '-c', `sleep ${opts.stdinOpenSeconds} | script -qec ${quote(line)} /dev/null`], { timeoutMs });
 }
 
 export const docker = (...args: string[]): Result => run([path.join(B, 'bin', 'docker'), ...args]);

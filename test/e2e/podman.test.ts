@@ -34,7 +34,9 @@ describe('podman with tsrunc', { skip: skipUnlessE2E }, () => {
     });
 
     it('run --rm -it: a terminal, exit code 3', { ...T }, () => {
-      const r = runTty([podmanBin, '--runtime', 'tsrunc', 'run', '--rm', '-it', IMG.podman, 'sh', '-c', 'tty; exit 3']);
+      // stdin held open: with an immediate EOF on it (script < /dev/null), podman shows nothing about
+      // half of the time although the container's log has the output (docs/e2e.md, known issues)
+      const r = runTty([podmanBin, '--runtime', 'tsrunc', 'run', '--rm', '-it', IMG.podman, 'sh', '-c', 'tty; exit 3'], 60000, { stdinOpenSeconds: 1 });
       assert.equal(r.code, 3, show(r));
       assert.match(r.stdout, /\/dev\/pts\/\d+/, show(r));
     });
