@@ -263,6 +263,11 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
       killPid(child.pid, 9);
       waitChild(child.pid);
     }
+    if (rec.cgroups.systemdUnit) {
+      // StartTransientUnit may have made the scope (and its cgroup) before the create failed
+      const { stopUnit } = require('../linux/cgroups/systemd') as typeof import('../linux/cgroups/systemd');
+      if (!stopUnit(rec.cgroups.systemdUnit, rec.cgroups.dirs[0])) opts.warn?.(`cgroups left behind: systemd kept ${rec.cgroups.dirs[0]} (${rec.cgroups.systemdUnit})`);
+    }
     const left = removeCgroupDirs(rec.cgroups.created);
     store.remove(id);
     if (opts.pidFile && rec.pid) removeIfPid(opts.pidFile, rec.pid);
@@ -280,12 +285,12 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
   }
 }
 
-/** At "mapping" the init waits in its new namespaces: give it its ids, cgroups and OOM score. */
 /**
  * At "mapping" the init waits in its new namespaces for its ids and OOM score. It also needs its
- * cgroups before it goes on when it makes a cgroup namespace (whose root is the cgroup it is in);
- * otherwise joining them (~1 ms per v1 hierarchy) is left for afterMapping, while the init
- * already mounts its rootfs: it is in them long before "ready".
+ * cgroups before it goes on when it makes a cgroup namespace (whose root is the cgroup it is in),
+ * and with systemd, whose scope does not exist until it is started (the init's cgroup mount
+ * binds it); otherwise joining them (~1 ms per v1 hierarchy) is left for after "mapping", while
+ * the init already mounts its rootfs: it is in them long before "ready".
  */
 function atMapping(spec: Spec, plan: InitPlan, pid: number, cgroups: ContainerCgroup[]): boolean {
   const linux = spec.linux ?? {};
@@ -296,9 +301,14 @@ function atMapping(spec: Spec, plan: InitPlan, pid: number, cgroups: ContainerCg
   }
   const adj = spec.process?.oomScoreAdj;
   if (adj !== undefined) writeProc(`/proc/${pid}/oom_score_adj`, String(adj), 'set oom_score_adj');
-  const cgroupnsNow = (linux.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
-  if (cgroupnsNow) enterCgroups(cgroups, pid, linux.resources);
-  return !cgroupnsNow;
+  const now = cgroupsBeforeInitGoesOn(linux.namespaces ?? [], usesSystemd(cgroups));
+  if (now) enterCgroups(cgroups, pid, linux.resources);
+  return !now;
+}
+
+/** See atMapping: whether the init must be in its cgroups before it leaves "mapping". */
+export function cgroupsBeforeInitGoesOn(namespaces: { type: string; path?: string }[], systemd: boolean): boolean {
+  return systemd || namespaces.some((n) => n.type === 'cgroup' && !n.path);
 }
 
 function writeProc(file: string, data: string, what: string): void {

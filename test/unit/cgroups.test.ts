@@ -297,6 +297,16 @@ describe('systemd cgroupsPath', () => {
     assert.deepEqual(systemdUnit('', 'ctr').path, '/system.slice/tsrunc-ctr.scope');
     assert.throws(() => systemdUnit('/docker/abc', 'x'), /slice:prefix:name/);
   });
+
+  // regression: with the scope started after the init went on, the init's cgroup mount found no
+  // scope directory, the init died, and systemd never got a pid to move (every systemd create failed)
+  it('starts the scope while the init waits at "mapping"', async () => {
+    const { cgroupsBeforeInitGoesOn } = await import('../../src/container/create');
+    assert.equal(cgroupsBeforeInitGoesOn([{ type: 'mount' }, { type: 'pid' }], true), true);
+    assert.equal(cgroupsBeforeInitGoesOn([{ type: 'mount' }, { type: 'pid' }], false), false);
+    assert.equal(cgroupsBeforeInitGoesOn([{ type: 'cgroup' }], false), true);
+    assert.equal(cgroupsBeforeInitGoesOn([{ type: 'cgroup', path: '/proc/1/ns/cgroup' }], false), false);
+  });
 });
 
 describe('systemd driver: D-Bus messages and scope properties', () => {

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LinuxResources } from '../../spec/types';
 import type { Value } from '../dbus';
+import { isAlive } from '../proc';
 
 export interface SystemdUnit {
   slice: string;
@@ -148,6 +149,8 @@ export function startScope(unit: SystemdUnit, id: string, pid: number, res: Linu
       } catch {
         /* not made yet */
       }
+      // systemd cannot move a process that died: say so now rather than after the timeout
+      if (!isAlive(pid)) throw new Error(`pid ${pid} exited before systemd moved it into ${dir}`);
       if (Date.now() > end) throw new Error(`systemd did not start ${unit.unit} (no ${dir} holding pid ${pid} after ${timeoutMs / 1000} s)`);
       sleepMs(10);
     }
