@@ -1,8 +1,8 @@
 // One anonymous mmap region holding everything the child touches: strings, argv/envp arrays,
 // structs and the ucontexts. The child's memory is a copy-on-write copy of ours taken at clone(),
-// so all of it must exist before clone and must not move or be freed: one region we never unmap
-// while a child may still run the chain is the simplest way to guarantee that. Addresses are
-// BigInt (koffi's pointer representation), so `address = base + offset`.
+// so all of it must exist before clone and must not move: one region, written before clone and
+// released by the parent right after it (the child keeps its copy). Addresses are BigInt
+// (koffi's pointer representation), so `address = base + offset`.
 
 import { libc, sysError } from '../linux/libc';
 
@@ -91,6 +91,11 @@ export class Arena {
 
   getU64(address: bigint): bigint {
     return this.view.getBigUint64(this.offsetOf(address), true);
+  }
+
+  /** Unmap it (after clone: the child has its own copy). The views must not be used after this. */
+  release(): void {
+    if (libc().munmap(this.base, this.size) !== 0) throw sysError('munmap arena');
   }
 
   used(): number {

@@ -411,8 +411,17 @@ function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<str
       }
       if (swapped !== 0) throw sysError('swapcontext');
       const pid = results.pid();
-      const failedJoin = results.enter().findIndex((e) => e !== 0);
-      const failedBack = results.back().findIndex((e) => e !== 0);
+      const enterErrnos = results.enter();
+      const backErrnos = results.back();
+      const cloneErrno = results.clone();
+      // The child has its own copy of the arena and the stack; ours are no longer needed. Unmapped
+      // now, the child's pages are its alone, and its first write to each reuses the page instead
+      // of copying it: ~100 copies fewer, charged to no cgroup (with a memory limit they were the
+      // init's main charge, and how many happened after it joined its cgroup varied run to run).
+      arena.release();
+      lc.munmap(map, stackLen + PAGE);
+      const failedJoin = enterErrnos.findIndex((e) => e !== 0);
+      const failedBack = backErrnos.findIndex((e) => e !== 0);
       let childSignal: number | undefined;
       if (pid > 0 && failedJoin >= 0) {
         // poisoned: it dies of SIGSEGV at its first instruction; killed should that ever not be so
@@ -427,9 +436,9 @@ function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<str
         lc.kill(pid, 9);
         waitChild(pid);
       }
-      if (failedJoin >= 0) throw Object.assign(sysError(`setns ${joins[failedJoin].what}`, results.enter()[failedJoin]), { childSignal });
-      if (failedBack >= 0) throw sysError(`setns back to the runtime's ${joins[failedBack].what.split(' ')[0]} namespace`, results.back()[failedBack]);
-      if (pid <= 0) throw sysError('clone', results.clone());
+      if (failedJoin >= 0) throw Object.assign(sysError(`setns ${joins[failedJoin].what}`, enterErrnos[failedJoin]), { childSignal });
+      if (failedBack >= 0) throw sysError(`setns back to the runtime's ${joins[failedBack].what.split(' ')[0]} namespace`, backErrnos[failedBack]);
+      if (pid <= 0) throw sysError('clone', cloneErrno);
       built.pid = pid;
       return pid;
     },
