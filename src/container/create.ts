@@ -122,7 +122,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
   let child: Launched | undefined;
   let fifoFd = -1;
   let notify: [number, number] | undefined;
-  let fifoDirFd = -1;
+  let hostProcFd = -1;
   let consoleFd = -1;
   let proxyEnd = -1;
   let consoleProxy: number | undefined;
@@ -162,9 +162,9 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     for (const w of plan.warnings) opts.warn?.(w);
     for (const n of plan.notes) opts.debug?.(n);
     const fds: Record<string, number> = { fifo: fifoFd };
-    if (plan.needsFifoDir) {
-      fifoDirFd = fs.openSync(store.dir(id), O_PATH | O_CLOEXEC | 0o200000 /* O_DIRECTORY */);
-      fds.fifodir = fifoDirFd;
+    if (plan.needsHostProc) {
+      hostProcFd = fs.openSync('/proc', O_PATH | O_CLOEXEC | 0o200000 /* O_DIRECTORY */);
+      fds.hostproc = hostProcFd;
     }
     if (filter?.notify) {
       notify = socketPair();
@@ -277,7 +277,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     unlock();
     child?.close();
     if (fifoFd >= 0) closeFd(fifoFd);
-    if (fifoDirFd >= 0) closeFd(fifoDirFd);
+    if (hostProcFd >= 0) closeFd(hostProcFd);
     if (notify) notify.forEach(closeFd);
     if (consoleFd >= 0) closeFd(consoleFd);
     if (proxyEnd >= 0) closeFd(proxyEnd);

@@ -38,8 +38,11 @@ export interface InitPlan {
   program: Program;
   /** flags for clone() */
   cloneFlags: number;
-  /** the program keeps a `fifodir` slot (the state directory, O_PATH) to reopen the FIFO by */
-  needsFifoDir: boolean;
+  /**
+   * the program keeps a `hostproc` slot (the runtime's /proc, O_PATH) to reopen the FIFO through:
+   * chrooted without a mount namespace, the init has no /proc of its own
+   */
+  needsHostProc: boolean;
   /** a new user namespace is created: the parent writes the id maps at "mapping" */
   newUserns: boolean;
   /** namespaces joined by path by the child: slot → path (the caller opens them, passes the fds) */
@@ -296,8 +299,11 @@ export function planInit(input: InitPlanInput): InitPlan {
   } else if (mountNs) {
     b.call('open', [{ fdPath: 'fifo' }, O.WRONLY | O.CLOEXEC, 0], `open the exec FIFO (fd ${fifoFd}): blocks until start`, 'trip');
   } else {
-    // chrooted without a /proc of our own: reopen the FIFO relative to its directory instead
-    b.call('openat', [b.keepFd('fifodir'), { str: 'exec.fifo' }, O.WRONLY | O.CLOEXEC, 0], `open the exec FIFO (fd ${fifoFd}): blocks until start`, 'trip');
+    // chrooted without a /proc of our own: through the runtime's. Not by name in the state
+    // directory: `run` may start (and unlink the name) before the init gets to its open
+    const hostProc = b.keepFd('hostproc');
+    b.call('openat', [hostProc, { fdPath: 'fifo', relative: true }, O.WRONLY | O.CLOEXEC, 0], `open the exec FIFO through the runtime's procfs (fd ${fifoFd}): blocks until start`, 'trip');
+    b.call('close', [hostProc], "close the runtime's procfs fd", 'trip');
   }
   b.records(fifoFd, 'records now go to start through the exec FIFO');
   b.timestamp('started');
@@ -308,7 +314,7 @@ export function planInit(input: InitPlanInput): InitPlan {
   return {
     program: b.build(),
     cloneFlags,
-    needsFifoDir: !mountNs,
+    needsHostProc: !mountNs,
     newUserns,
     childJoins,
     parentJoins,

@@ -160,6 +160,16 @@ describe('init plan', () => {
     assert.ok(!descs(p.program.steps).some((d) => /^pivot_root|mount proc|^mask /.test(d)));
     assert.ok(descs(p.program.steps).some((d) => d.startsWith('chroot /r')));
     assert.match(p.warnings.join('\n'), /no mount namespace/);
+    // regression: the FIFO was reopened by its name in the state directory, which `run` unlinks
+    // as soon as it has opened the read end: an init that got there later (a loaded machine, 1
+    // run in 10) found no FIFO and died. It goes through the runtime's procfs fd instead.
+    const s = p.program.steps;
+    const fifo = s[indexOf(s, /open the exec FIFO/)];
+    assert.ok(fifo.op === 'call' && fifo.fn === 'openat', fifo.desc);
+    assert.deepEqual(fifo.args.slice(0, 2), [{ slot: 'hostproc' }, { fdPath: 'fifo', relative: true }]);
+    assert.ok(p.needsHostProc && p.program.keep.includes('hostproc'));
+    assert.ok(indexOf(s, /close the runtime's procfs fd/) > indexOf(s, /open the exec FIFO/));
+    assert.ok(indexOf(s, /chroot \/r/) < indexOf(s, /open the exec FIFO/));
   });
 
   it('without a process, creates the container and exits at start', () => {
