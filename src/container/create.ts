@@ -128,21 +128,21 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
   let consoleProxy: number | undefined;
   const openedNs: number[] = [];
   try {
-    store.write(rec);
-    store.writeSpec(id, spec);
-    faultPoint('recorded');
     const cgroups = containerCgroups(spec.linux?.cgroupsPath, id, opts.systemdCgroup);
     rec.cgroups.dirs = cgroups.map((c) => c.dir);
     if (usesSystemd(cgroups)) rec.cgroups.systemdUnit = cgroups[0].systemd!.unit;
-    // the directories about to be made are recorded first: a create killed while making them
-    // leaves delete --force a list that covers them (removing one that is not there is fine)
+    // the directories about to be made are recorded first: a create killed while making them (or
+    // before the next write) leaves delete --force a list that covers them (removing one that is
+    // not there is fine). Each write replaces state.json by rename, which on a disk filesystem
+    // costs up to ~3 ms (ext4 flushes the new file): the record is written only when it must be.
     rec.cgroups.created = missingCgroupDirs(cgroups);
     store.write(rec);
+    store.writeSpec(id, spec);
+    faultPoint('recorded');
     rec.cgroups.created = createCgroups(cgroups);
     mark('cgroups created');
     if (!cgroups.some((c) => c.systemd)) (require('../linux/cgroups/warm') as typeof import('../linux/cgroups/warm')).warmMigrationLock();
     faultPoint('cgroups');
-    store.write(rec);
     // limits and device rules hold before the init joins (systemd: once it made the scope, at "mapping")
     if (!usesSystemd(cgroups)) applyResources(cgroups, spec.linux?.resources);
 

@@ -7,7 +7,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import type { Hook, State } from '../spec/types';
 import { ContainerError } from './errors';
 
@@ -35,6 +34,8 @@ export function runRuntimeHooks(kind: HookKind, hooks: Hook[] | undefined, state
       } else runOne(h, i);
     });
     function runOne(h: Hook, i: number): void {
+      // loaded only when a hook runs: node:child_process costs ~3 ms to load in Bun
+      const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
       const res = spawnSync(h.path, (h.args ?? [h.path]).slice(1), {
         argv0: h.args?.[0] ?? h.path,
         env: envObject(h.env),

@@ -397,18 +397,21 @@ function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<str
       // Block every signal in this thread around clone(): nothing may reach the child between
       // clone() and its first setcontext (which installs the all-blocked mask), or a runtime
       // handler copied into the child would run there.
+      // (Only the swap runs blocked: a thread that JavaScriptCore must suspend by a signal, e.g.
+      // for its sampling profiler, would hang the runtime if it ran JS with every signal blocked.)
       const all = Buffer.alloc(128, 0xff);
       const old = Buffer.alloc(128);
-      lc.pthreadSigmask(SIG_SETMASK, all, old);
       // the child needs its arena, its stack and this thread's TLS: errno, and the TCB that
       // glibc reads through the thread pointer (stack guard, cancellation state)
       const keep = [arena.base, stackBase, errnoLoc, BigInt(lc.pthreadSelf())];
-      let swapped: number;
-      try {
-        swapped = withSmallFootprint(keep, () => lc.swapcontext(savedAddr, seqAddr(0)) as number);
-      } finally {
-        lc.pthreadSigmask(SIG_SETMASK, old, null);
-      }
+      const swapped = withSmallFootprint(keep, () => {
+        lc.pthreadSigmask(SIG_SETMASK, all, old);
+        try {
+          return lc.swapcontext(savedAddr, seqAddr(0)) as number;
+        } finally {
+          lc.pthreadSigmask(SIG_SETMASK, old, null);
+        }
+      });
       if (swapped !== 0) throw sysError('swapcontext');
       const pid = results.pid();
       const enterErrnos = results.enter();
