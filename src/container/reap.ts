@@ -20,24 +20,46 @@ export function forwardSignals(pid: number, terminalProxy: boolean): () => void 
 
 /**
  * Reap children (as a subreaper, orphans come to us too) until `pid` exits; returns its exit
- * code, or 128 + the signal that killed it. Polls with WNOHANG so the event loop (signal
- * forwarding, a terminal proxy) keeps running.
+ * code, or 128 + the signal that killed it. Waits in the event loop (signal forwarding, a terminal
+ * proxy keep running): woken by SIGCHLD, with a polling fallback should SIGCHLD be blocked or
+ * missed. (Polling alone, backing off to 25 ms, noticed an exit up to 25 ms late.)
  */
 export async function reapUntil(pid: number): Promise<number> {
   const status = [0];
   const WNOHANG = 1;
   const WALL = 0x40000000;
-  for (let delay = 1; ; delay = Math.min(delay * 2, 25)) {
-    for (;;) {
-      const r = libc().waitpid(-1, status, WNOHANG | WALL);
-      if (r < 0 && !isAlive(pid)) return 255; // not our child any more (reaped elsewhere)
-      if (r <= 0) break;
-      if (r === pid) {
-        const s = status[0];
-        if ((s & 0x7f) === 0) return (s >> 8) & 0xff;
-        return 128 + (s & 0x7f);
+  let wake: (() => void) | null = null;
+  let pending = false;
+  const onChild = () => {
+    pending = true;
+    wake?.();
+  };
+  process.on('SIGCHLD', onChild);
+  try {
+    for (let delay = 1; ; delay = Math.min(delay * 2, 100)) {
+      pending = false;
+      for (;;) {
+        const r = libc().waitpid(-1, status, WNOHANG | WALL);
+        if (r < 0 && !isAlive(pid)) return 255; // not our child any more (reaped elsewhere)
+        if (r <= 0) break;
+        if (r === pid) {
+          const s = status[0];
+          if ((s & 0x7f) === 0) return (s >> 8) & 0xff;
+          return 128 + (s & 0x7f);
+        }
       }
+      if (pending) continue; // a SIGCHLD came while we were reaping: look again at once
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, delay);
+        function done(): void {
+          clearTimeout(timer);
+          wake = null;
+          resolve();
+        }
+        wake = done;
+      });
     }
-    await new Promise((r) => setTimeout(r, delay));
+  } finally {
+    process.off('SIGCHLD', onChild);
   }
 }
