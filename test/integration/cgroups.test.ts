@@ -115,6 +115,18 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
     assert.deepEqual(leftoverCgroups(small.name), []);
   });
 
+  it('delete removes sub-cgroups the container made in its own cgroups (nested runtimes do)', () => {
+    const { b, name } = bundle('sleep 1000');
+    const id = uniqueId('nest');
+    assert.equal(rt.run(['run', '-d', '--bundle', b, id]).code, 0);
+    // as a runtime or systemd inside the container would, in two hierarchies
+    for (const c of ['memory', 'pids']) fs.mkdirSync(path.join(cg(c, name, ''), 'inner', 'deeper'), { recursive: true });
+    const d = rt.run(['delete', '--force', id]);
+    assert.equal(d.code, 0, d.stderr);
+    assert.doesNotMatch(d.stderr, /could not remove/);
+    assert.deepEqual(leftoverCgroups(name), []);
+  });
+
   it('stops a fork bomb at pids.max', async () => {
     // ash gives up on the first fork that fails: the loop runs in a subshell, the init goes on
     const { b, name, out } = bundle('(i=0; while [ $i -lt 40 ]; do sleep 100 & i=$((i+1)); done) 2>/mnt/errors; echo done > /mnt/result.tmp; mv /mnt/result.tmp /mnt/result; sleep 1000', (c) => {

@@ -181,6 +181,12 @@ export function cgroupPids(dirs: string[]): number[] {
 export function removeCgroupDirs(dirs: string[]): string[] {
   const failed: string[] = [];
   for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+    try {
+      fs.rmdirSync(d); // the common case, without listing the directory first
+      continue;
+    } catch {
+      /* busy, holds sub-cgroups, or gone: below */
+    }
     // the container's own cgroups may hold sub-cgroups it made; a parent create made (shared
     // with other containers) is only removed when empty, never emptied
     if (!dirs.some((x) => x.startsWith(d + '/'))) removeChildren(d);
