@@ -268,7 +268,9 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
       const { stopUnit } = require('../linux/cgroups/systemd') as typeof import('../linux/cgroups/systemd');
       if (!stopUnit(rec.cgroups.systemdUnit, rec.cgroups.dirs[0])) opts.warn?.(`cgroups left behind: systemd kept ${rec.cgroups.dirs[0]} (${rec.cgroups.systemdUnit})`);
     }
-    const left = removeCgroupDirs(rec.cgroups.created);
+    // (a parent it made that other containers use now stays, unreported, as delete does)
+    const leaf = new Set(rec.cgroups.dirs);
+    const left = removeCgroupDirs(rec.cgroups.created).filter((f) => leaf.has(f.slice(0, f.lastIndexOf(':'))));
     store.remove(id);
     if (opts.pidFile && rec.pid) removeIfPid(opts.pidFile, rec.pid);
     if (left.length) opts.warn?.(`cgroups left behind: ${left.join(', ')}`);

@@ -184,12 +184,19 @@ export function removeCgroupDirs(dirs: string[]): string[] {
     try {
       fs.rmdirSync(d); // the common case, without listing the directory first
       continue;
-    } catch {
-      /* busy, holds sub-cgroups, or gone: below */
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      // a parent create made is shared with other containers: removed when empty, never emptied,
+      // and not waited for (busy means in use: retrying it cost ~1 s per hierarchy)
+      if (dirs.some((x) => x.startsWith(d + '/'))) {
+        failed.push(`${d}: ${code}`);
+        continue;
+      }
     }
-    // the container's own cgroups may hold sub-cgroups it made; a parent create made (shared
-    // with other containers) is only removed when empty, never emptied
-    if (!dirs.some((x) => x.startsWith(d + '/'))) removeChildren(d);
+    // the container's own cgroup may hold sub-cgroups it made (nested runtimes, systemd), and
+    // may be busy for a moment after its last process died
+    removeChildren(d);
     try {
       rmdirRetry(d);
     } catch (e) {
