@@ -36,7 +36,7 @@ describe('systemd cgroup driver', { skip }, () => {
     const dir = path.join('/sys/fs/cgroup/system.slice', unit);
     const out = fs.mkdtempSync('/tmp/tsrunc-sd-');
     const b = rt.bundle((c) => {
-      c.process.args = ['sh', '-c', 'while [ ! -e /mnt/go ]; do sleep 0.1; done; head -c 200m /dev/zero | tail; echo "hog=$?" > /mnt/result.tmp; mv /mnt/result.tmp /mnt/result; sleep 1000'];
+      c.process.args = ['sh', '-c', 'while [ ! -e /mnt/go ]; do sleep 0.1; done; (echo 1000 > /proc/self/oom_score_adj; head -c 200m /dev/zero | tail); echo "hog=$?" > /mnt/result.tmp; mv /mnt/result.tmp /mnt/result; sleep 1000'];
       c.mounts.push({ destination: '/mnt', type: 'bind', source: out, options: ['rbind', 'rw'] });
       c.linux.cgroupsPath = `system.slice:tsrunc:${id}`;
       c.linux.resources = { memory: { limit: 32 << 20, swap: 32 << 20 }, pids: { limit: 20 }, cpu: { shares: 512, quota: 50000, period: 100000 } };
