@@ -11,4 +11,7 @@ try {
   /* not a git checkout */
 }
 fs.mkdirSync(path.join(root, 'dist', 'src'), { recursive: true });
-fs.writeFileSync(path.join(root, 'dist', 'src', 'build-info.json'), JSON.stringify({ version, commit }) + '\n');
+// build: new for every build, so that what a build caches (compiled seccomp filters) is never
+// used by another one, even of the same (dirty) commit
+const build = require('node:crypto').randomBytes(8).toString('hex');
+fs.writeFileSync(path.join(root, 'dist', 'src', 'build-info.json'), JSON.stringify({ version, commit, build }) + '\n');

@@ -31,6 +31,7 @@ import { spawnJoined, waitWithTimeout } from './join';
 import { describeErrno } from '../linux/errno';
 import { faultPoint } from './fault';
 import { verifyCloseOnExec, verifyInitFds } from './verify';
+import { SeccompCache } from './seccomp-cache';
 
 export interface CreateOptions {
   store: StateStore;
@@ -61,16 +62,21 @@ export interface Created {
 const O_PATH = 0o10000000;
 const O_CLOEXEC = 0o2000000;
 
-export function compileFilter(spec: Spec, warn?: (m: string) => void): CompiledFilter | null {
+export function compileFilter(spec: Spec, warn?: (m: string) => void, cache?: { key: string; store: SeccompCache }): CompiledFilter | null {
   const profile = spec.linux?.seccomp;
   if (!profile) return null;
-  const { compileSeccomp, deniedChainSyscalls } = require('../linux/seccomp') as typeof import('../linux/seccomp');
-  const c = compileSeccomp(profile, { nativeArch: hostArch().name });
-  // the init keeps running libc code after installing the filter (docs/seccomp.md)
-  const denied = deniedChainSyscalls(profile, hostArch().name);
-  if (denied.includes('rt_sigprocmask')) throw new ContainerError('linux.seccomp: the profile denies rt_sigprocmask, which the container\'s init needs between its last steps (after the filter is installed)');
-  if (denied.length) warn?.(`linux.seccomp: the profile does not allow ${denied.join(', ')}, which the container's init may still call after installing the filter`);
-  return { program: c.program, flags: c.flags, instructions: c.instructions, notify: c.usesNotify };
+  let f = cache ? cache.store.get(cache.key) : null;
+  if (!f) {
+    const { compileSeccomp, deniedChainSyscalls } = require('../linux/seccomp') as typeof import('../linux/seccomp');
+    const c = compileSeccomp(profile, { nativeArch: hostArch().name });
+    // the init keeps running libc code after installing the filter (docs/seccomp.md)
+    const denied = deniedChainSyscalls(profile, hostArch().name);
+    f = { program: c.program, flags: c.flags, instructions: c.instructions, notify: c.usesNotify, denied };
+    if (!denied.includes('rt_sigprocmask')) cache?.store.put(cache.key, f);
+  }
+  if (f.denied.includes('rt_sigprocmask')) throw new ContainerError('linux.seccomp: the profile denies rt_sigprocmask, which the container\'s init needs between its last steps (after the filter is installed)');
+  if (f.denied.length) warn?.(`linux.seccomp: the profile does not allow ${f.denied.join(', ')}, which the container's init may still call after installing the filter`);
+  return { program: f.program, flags: f.flags, instructions: f.instructions, notify: f.notify };
 }
 
 /** Checks that need the host, before anything is made. */
@@ -88,10 +94,16 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
   makeNonDumpable(); // from the start: the init is cloned from this process and inherits it
   validateId(opts.id);
   mark('create: start');
-  const bundle = loadBundle(opts.bundle, opts.warn);
+  // a profile seen before (every Docker container has the same) is neither checked nor compiled again
+  const seccompCache = new SeccompCache(opts.store.root);
+  let cacheKey: string | null = null;
+  const bundle = loadBundle(opts.bundle, opts.warn, (profile) => {
+    cacheKey = seccompCache.key(profile, hostArch().name);
+    return cacheKey !== null && seccompCache.get(cacheKey) !== null;
+  });
   mark('bundle read and validated');
   checkHostSupport(bundle.spec, { apparmor: fs.existsSync('/sys/kernel/security/apparmor'), selinux: fs.existsSync('/sys/fs/selinux/enforce') }, opts.warn);
-  const filter = compileFilter(bundle.spec, opts.warn);
+  const filter = compileFilter(bundle.spec, opts.warn, cacheKey ? { key: cacheKey, store: seccompCache } : undefined);
   mark('seccomp compiled');
   const terminal = !!bundle.spec.process?.terminal;
   if (terminal && !opts.consoleSocket && !opts.proxyTerminal) throw new ContainerError('cannot allocate tty if tsrunc will detach without setting console socket');

@@ -55,6 +55,15 @@ export class Runtime {
     this.root = path.join(this.tmp, 'state');
     this.rootfsBefore = rootfsListing();
     after(() => this.cleanup());
+    // a suite whose tests are all filtered out (--test-name-pattern) never runs its after hook:
+    // its directory is still empty then
+    process.once('exit', () => {
+      try {
+        fs.rmdirSync(this.tmp); // only if empty: a suite that ran cleans up in its after hook
+      } catch {
+        /* not empty (cleaned by after) or already gone */
+      }
+    });
   }
 
   /**

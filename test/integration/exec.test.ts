@@ -172,12 +172,17 @@ describe('exec', { skip: skipUnlessRoot }, () => {
     const out = path.join(rt.tmp, `${c.id}.tty`);
     const receiver = spawn(process.execPath, [path.join(HELPERS, 'console-receiver.js'), sock, out, 'stty size; tty; echo typed-$((40+2))\\nexit\\n'], { stdio: 'inherit' });
     const done = new Promise((resolve) => receiver.on('exit', resolve));
-    for (let i = 0; i < 200 && !fs.existsSync(`${out}.ready`); i++) await sleep(10);
-    const proc = path.join(rt.tmp, `${c.id}.tty.json`);
-    fs.writeFileSync(proc, JSON.stringify({ terminal: true, consoleSize: { height: 33, width: 101 }, user: { uid: 0, gid: 0 }, args: ['sh'], env: ['PATH=/bin', 'PS1=prompt$ '], cwd: '/' }));
-    const r = rt.run(['exec', '--process', proc, '--console-socket', sock, '--detach', c.id]);
-    assert.equal(r.code, 0, r.stderr);
-    await done;
+    try {
+      for (let i = 0; i < 200 && !fs.existsSync(`${out}.ready`); i++) await sleep(10);
+      const proc = path.join(rt.tmp, `${c.id}.tty.json`);
+      fs.writeFileSync(proc, JSON.stringify({ terminal: true, consoleSize: { height: 33, width: 101 }, user: { uid: 0, gid: 0 }, args: ['sh'], env: ['PATH=/bin', 'PS1=prompt$ '], cwd: '/' }));
+      const r = rt.run(['exec', '--process', proc, '--console-socket', sock, '--detach', c.id]);
+      assert.equal(r.code, 0, r.stderr);
+      await done;
+    } finally {
+      // a failed exec never connects: the receiver would wait, and keep the test file from ending
+      if (receiver.exitCode === null && receiver.signalCode === null) receiver.kill('SIGKILL');
+    }
     const shown = fs.readFileSync(out, 'utf8');
     assert.match(shown, /33 101/);
     assert.match(shown, /\/dev\/pts\/\d+/);

@@ -91,6 +91,44 @@ describe('seccomp', { skip: skipUnlessRoot }, () => {
     assert.match(r.stdout, /^42\n\d+\n1\nslept\nSeccomp:\s+2\n$/);
   });
 
+  it('keeps a compiled profile in the state root and uses it for the next containers', () => {
+    const cacheDir = path.join(rt.root, '.seccomp-cache');
+    const TMPFS_MNT = { destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] };
+    const allowAll = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_ERRNO' }] };
+    const before = fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : [];
+    const first = rt.inside('mkdir /mnt/made && echo made', (c) => {
+      c.linux.seccomp = allowAll;
+      c.mounts.push(TMPFS_MNT);
+    });
+    assert.equal(first.code, 0, first.stderr);
+    const added = fs.readdirSync(cacheDir).filter((f) => !before.includes(f));
+    assert.equal(added.length, 1, 'one entry for the new profile');
+    // the entry is what the next container with this profile gets: swap in the program of a
+    // profile that denies mkdir, and the next container is refused mkdir without compiling
+    const file = path.join(cacheDir, added[0]);
+    const denyMkdir = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
+    const r = rt.inside('true', (c) => (c.linux.seccomp = denyMkdir));
+    assert.equal(r.code, 0, r.stderr);
+    const denyEntry = fs.readdirSync(cacheDir).find((f) => !before.includes(f) && f !== added[0])!;
+    const swapped = JSON.parse(fs.readFileSync(path.join(cacheDir, denyEntry), 'utf8'));
+    const entry = JSON.parse(fs.readFileSync(file, 'utf8'));
+    fs.writeFileSync(file, JSON.stringify({ ...swapped, key: entry.key }));
+    const second = rt.inside('mkdir /mnt/made; echo status=$?', (c) => {
+      c.linux.seccomp = allowAll;
+      c.mounts.push(TMPFS_MNT);
+    });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /status=1/, 'the cached program ran');
+    // a damaged entry is compiled again
+    fs.writeFileSync(file, '{"key":');
+    const third = rt.inside('mkdir /mnt/made && echo made', (c) => {
+      c.linux.seccomp = allowAll;
+      c.mounts.push(TMPFS_MNT);
+    });
+    assert.equal(third.code, 0, third.stderr);
+    assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).key, entry.key, 'rewritten');
+  });
+
   it('refuses bad profiles, naming the entry, and creates nothing', () => {
     const cases: Array<[unknown, RegExp]> = [
       [{ defaultAction: 'SCMP_ACT_NOPE' }, /\/linux\/seccomp\/defaultAction/],
@@ -107,6 +145,10 @@ describe('seccomp', { skip: skipUnlessRoot }, () => {
       assert.match(r.stderr, message);
       assert.equal(fs.existsSync(path.join(rt.root, id)), false);
     }
+    // and none of them is kept in the filter cache
+    const cacheDir = path.join(rt.root, '.seccomp-cache');
+    const keys = fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir).map((f) => JSON.parse(fs.readFileSync(path.join(cacheDir, f), 'utf8'))) : [];
+    assert.ok(keys.every((e) => e.denied === undefined || !e.denied.includes('rt_sigprocmask')));
   });
 });
 

@@ -1,0 +1,77 @@
+// Compiled seccomp filters, kept in the state root by the hash of the profile: Docker and podman
+// give every container the same profile, and checking and compiling Docker's costs ~30 ms of each
+// create in this runtime's interpreter. An entry is written only for a profile that passed every
+// check and compiled; it is keyed by this very build of tsrunc (build-info.json's `build`) and the
+// architecture, so a new build never reads an older build's filters.
+
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { LinuxSeccomp } from '../spec/types';
+import type { CompiledFilter } from '../plan/process';
+
+export interface CachedFilter extends CompiledFilter {
+  /** the chain's syscalls the profile does not simply allow (create warns about them) */
+  denied: string[];
+}
+
+export class SeccompCache {
+  private readonly dir: string;
+
+  constructor(stateRoot: string) {
+    this.dir = path.join(stateRoot, '.seccomp-cache');
+  }
+
+  /** null when this build has no build id (nothing may then be shared between processes) */
+  key(profile: LinuxSeccomp, arch: string): string | null {
+    if (!buildId()) return null;
+    return crypto.createHash('sha256').update(`${buildId()}\0${arch}\0${JSON.stringify(profile)}`).digest('hex');
+  }
+
+  get(key: string): CachedFilter | null {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(this.dir, `${key}.json`), 'utf8');
+    } catch {
+      return null;
+    }
+    try {
+      const e = JSON.parse(text) as { key: string; program: string; flags: number; instructions: number; notify: boolean; denied: string[] };
+      if (e.key !== key) return null;
+      const program = new Uint8Array(Buffer.from(e.program, 'base64'));
+      if (program.length !== e.instructions * 8) return null;
+      return { program, flags: e.flags, instructions: e.instructions, notify: e.notify, denied: e.denied };
+    } catch {
+      return null; // torn or foreign: compiled again (and rewritten)
+    }
+  }
+
+  /** Best effort: a cache that cannot be written only costs the next create its time. */
+  put(key: string, f: CachedFilter): void {
+    try {
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      const file = path.join(this.dir, `${key}.json`);
+      const tmp = `${file}.${process.pid}.tmp`;
+      const entry = { key, program: Buffer.from(f.program).toString('base64'), flags: f.flags, instructions: f.instructions, notify: !!f.notify, denied: f.denied };
+      fs.writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
+      fs.renameSync(tmp, file);
+    } catch {
+      /* read-only or full: no cache */
+    }
+  }
+}
+
+let cachedBuildId: string | undefined;
+
+function buildId(): string {
+  if (cachedBuildId === undefined) {
+    try {
+      const info = require('../build-info.json') as { version: string; commit: string; build?: string };
+      // without a build id (an old build-info.json) there is no cache
+      cachedBuildId = info.build ? `${info.version} ${info.commit} ${info.build}` : '';
+    } catch {
+      cachedBuildId = '';
+    }
+  }
+  return cachedBuildId;
+}
