@@ -118,6 +118,9 @@ fi
 
 # ---- paths outside $B the clients made (listed at setup when they did not exist): remove when
 #      nothing but empty dirs and lock files are left in them
+# the seccomp filters tsrunc compiled for the clients' containers (podman uses the default root):
+# a cache, removed whoever made the directory
+rm -rf /run/tsrunc/.seccomp-cache
 if [[ -s $B/created-outside ]]; then
   tac "$B/created-outside" | while read -r p; do
     [[ -e $p ]] || continue

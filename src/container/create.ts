@@ -8,7 +8,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { applyResources, containerCgroups, createCgroups, enterCgroups, removeCgroupDirs, usesSystemd, type ContainerCgroup } from '../linux/cgroups';
+import { applyResources, containerCgroups, createCgroups, enterCgroups, missingCgroupDirs, removeCgroupDirs, usesSystemd, type ContainerCgroup } from '../linux/cgroups';
 import { NAMESPACES } from '../linux/constants';
 import { clearOnlcr, closeFd, killPid, mkfifo, socketPair, waitChild } from '../linux/libc';
 import { isAlive, procStat } from '../linux/proc';
@@ -62,17 +62,17 @@ export interface Created {
 const O_PATH = 0o10000000;
 const O_CLOEXEC = 0o2000000;
 
-export function compileFilter(spec: Spec, warn?: (m: string) => void, cache?: { key: string; store: SeccompCache }): CompiledFilter | null {
+export function compileFilter(spec: Spec, warn?: (m: string) => void, cache?: SeccompCache): CompiledFilter | null {
   const profile = spec.linux?.seccomp;
   if (!profile) return null;
-  let f = cache ? cache.store.get(cache.key) : null;
+  let f = cache?.lookup(profile) ?? null;
   if (!f) {
     const { compileSeccomp, deniedChainSyscalls } = require('../linux/seccomp') as typeof import('../linux/seccomp');
     const c = compileSeccomp(profile, { nativeArch: hostArch().name });
     // the init keeps running libc code after installing the filter (docs/seccomp.md)
     const denied = deniedChainSyscalls(profile, hostArch().name);
     f = { program: c.program, flags: c.flags, instructions: c.instructions, notify: c.usesNotify, denied };
-    if (!denied.includes('rt_sigprocmask')) cache?.store.put(cache.key, f);
+    if (!denied.includes('rt_sigprocmask')) cache?.keep(profile, f);
   }
   if (f.denied.includes('rt_sigprocmask')) throw new ContainerError('linux.seccomp: the profile denies rt_sigprocmask, which the container\'s init needs between its last steps (after the filter is installed)');
   if (f.denied.length) warn?.(`linux.seccomp: the profile does not allow ${f.denied.join(', ')}, which the container's init may still call after installing the filter`);
@@ -96,14 +96,10 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
   mark('create: start');
   // a profile seen before (every Docker container has the same) is neither checked nor compiled again
   const seccompCache = new SeccompCache(opts.store.root);
-  let cacheKey: string | null = null;
-  const bundle = loadBundle(opts.bundle, opts.warn, (profile) => {
-    cacheKey = seccompCache.key(profile, hostArch().name);
-    return cacheKey !== null && seccompCache.get(cacheKey) !== null;
-  });
+  const bundle = loadBundle(opts.bundle, opts.warn, (profile) => seccompCache.lookup(profile) !== null);
   mark('bundle read and validated');
   checkHostSupport(bundle.spec, { apparmor: fs.existsSync('/sys/kernel/security/apparmor'), selinux: fs.existsSync('/sys/fs/selinux/enforce') }, opts.warn);
-  const filter = compileFilter(bundle.spec, opts.warn, cacheKey ? { key: cacheKey, store: seccompCache } : undefined);
+  const filter = compileFilter(bundle.spec, opts.warn, seccompCache);
   mark('seccomp compiled');
   const terminal = !!bundle.spec.process?.terminal;
   if (terminal && !opts.consoleSocket && !opts.proxyTerminal) throw new ContainerError('cannot allocate tty if tsrunc will detach without setting console socket');
@@ -445,17 +441,6 @@ function timeOffsets(spec: Spec): string {
   const lines: string[] = [];
   for (const [clock, o] of Object.entries(spec.linux?.timeOffsets ?? {})) lines.push(`${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`);
   return lines.join('\n');
-}
-
-/** The cgroup directories createCgroups will make (those that do not exist yet), parents first. */
-function missingCgroupDirs(cgroups: ContainerCgroup[]): string[] {
-  const out: string[] = [];
-  for (const cg of cgroups) {
-    const missing: string[] = [];
-    for (let d = cg.dir; d !== cg.hierarchy.mountpoint && d !== '/' && !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
-    out.push(...missing);
-  }
-  return out;
 }
 
 /** Socket activation (sd_listen_fds): fds 3.. that tsrunc itself was given are passed on. */

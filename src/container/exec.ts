@@ -16,7 +16,6 @@ import { spawnJoined } from './join';
 import { forwardSignals, reapUntil } from './reap';
 import { readJsonFile } from './bundle';
 import { sendPidfd } from './pidfd';
-import { hostArch } from '../linux/arch';
 
 export interface ExecOptions {
   store: StateStore;
@@ -102,10 +101,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   if (proc.apparmorProfile && !fs.existsSync('/sys/kernel/security/apparmor')) throw new ContainerError(`apparmor profile ${proc.apparmorProfile}: AppArmor is not enabled on this host`);
   // the container's profile, compiled for its create: usually in the filter cache
   const { SeccompCache } = require('./seccomp-cache') as typeof import('./seccomp-cache');
-  const seccompCache = new SeccompCache(o.store.root);
-  const profile = spec.linux?.seccomp;
-  const key = profile ? seccompCache.key(profile, hostArch().name) : null;
-  const filter = compileFilter(spec, o.warn, key ? { key, store: seccompCache } : undefined);
+  const filter = compileFilter(spec, o.warn, new SeccompCache(o.store.root));
 
   const passFds = (o.preserveFds ?? 0) + listenFds();
   if (listenFds() > 0) proc.env = [...(proc.env ?? []), `LISTEN_FDS=${listenFds()}`];

@@ -1,12 +1,12 @@
 // Compiled seccomp filters, kept in the state root by the hash of the profile: Docker and podman
-// give every container the same profile, and checking and compiling Docker's costs ~30 ms of each
+// give every container the same profile, and checking and compiling Docker's costs ~40 ms of each
 // create in this runtime's interpreter. An entry is written only for a profile that passed every
 // check and compiled; it is keyed by this very build of tsrunc (build-info.json's `build`) and the
 // architecture, so a new build never reads an older build's filters.
 
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { hostArch } from '../linux/arch';
 import type { LinuxSeccomp } from '../spec/types';
 import type { CompiledFilter } from '../plan/process';
 
@@ -17,18 +17,39 @@ export interface CachedFilter extends CompiledFilter {
 
 export class SeccompCache {
   private readonly dir: string;
+  /** what this process read or wrote, per profile: create looks a profile up twice */
+  private readonly seen = new WeakMap<LinuxSeccomp, CachedFilter | null>();
 
   constructor(stateRoot: string) {
     this.dir = path.join(stateRoot, '.seccomp-cache');
   }
 
-  /** null when this build has no build id (nothing may then be shared between processes) */
-  key(profile: LinuxSeccomp, arch: string): string | null {
-    if (!buildId()) return null;
-    return crypto.createHash('sha256').update(`${buildId()}\0${arch}\0${JSON.stringify(profile)}`).digest('hex');
+  lookup(profile: LinuxSeccomp): CachedFilter | null {
+    if (this.seen.has(profile)) return this.seen.get(profile)!;
+    const key = cacheKey(profile);
+    const found = key === null ? null : this.read(key);
+    this.seen.set(profile, found);
+    return found;
   }
 
-  get(key: string): CachedFilter | null {
+  /** Best effort: a cache that cannot be written only costs the next create its time. */
+  keep(profile: LinuxSeccomp, f: CachedFilter): void {
+    this.seen.set(profile, f);
+    const key = cacheKey(profile);
+    if (key === null) return;
+    try {
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      const file = path.join(this.dir, `${key}.json`);
+      const tmp = `${file}.${process.pid}.tmp`;
+      const entry = { key, program: Buffer.from(f.program).toString('base64'), flags: f.flags, instructions: f.instructions, notify: !!f.notify, denied: f.denied };
+      fs.writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
+      fs.renameSync(tmp, file);
+    } catch {
+      /* read-only or full: no cache */
+    }
+  }
+
+  private read(key: string): CachedFilter | null {
     let text: string;
     try {
       text = fs.readFileSync(path.join(this.dir, `${key}.json`), 'utf8');
@@ -45,20 +66,14 @@ export class SeccompCache {
       return null; // torn or foreign: compiled again (and rewritten)
     }
   }
+}
 
-  /** Best effort: a cache that cannot be written only costs the next create its time. */
-  put(key: string, f: CachedFilter): void {
-    try {
-      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      const file = path.join(this.dir, `${key}.json`);
-      const tmp = `${file}.${process.pid}.tmp`;
-      const entry = { key, program: Buffer.from(f.program).toString('base64'), flags: f.flags, instructions: f.instructions, notify: !!f.notify, denied: f.denied };
-      fs.writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
-      fs.renameSync(tmp, file);
-    } catch {
-      /* read-only or full: no cache */
-    }
-  }
+/** null when this build has no build id: nothing may then be shared between processes. */
+function cacheKey(profile: LinuxSeccomp): string | null {
+  const build = buildId();
+  if (!build) return null;
+  const { createHash } = require('node:crypto') as typeof import('node:crypto'); // only with a profile
+  return createHash('sha256').update(`${build}\0${hostArch().name}\0${JSON.stringify(profile)}`).digest('hex');
 }
 
 let cachedBuildId: string | undefined;

@@ -2,6 +2,7 @@
 // a console-socket receiver (what containerd and conmon do with --console-socket).
 
 import * as fs from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { libc } from '../../src/linux/libc';
 
 export interface Pty {
@@ -81,4 +82,15 @@ export class Screen {
   close(): void {
     this.stream.destroy();
   }
+}
+
+/**
+ * Start `cmd args` in a session of its own with the pty's slave as its terminal (the slave is
+ * closed here: the child holds it); the Screen reads the master.
+ */
+export function spawnOnPty(cmd: string, args: string[], pty: Pty): { child: ChildProcess; exited: Promise<number | null>; screen: Screen } {
+  const child = spawn(cmd, args, { stdio: [pty.slave, pty.slave, pty.slave], detached: true });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  fs.closeSync(pty.slave);
+  return { child, exited, screen: new Screen(pty.master) };
 }

@@ -222,3 +222,12 @@ export function processesWith(marker: string): number[] {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** Poll `f` until it holds; `ms` only bounds a hang (it is not a benchmark). */
+export async function until(what: string, f: () => boolean, ms = 5000, stepMs = 20): Promise<void> {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { CGROUP_PREFIX, Runtime, TSRUNC, leftoverCgroups, skipUnlessRoot, sleep, uniqueId, type Config } from '../helpers/runtime';
+import { CGROUP_PREFIX, Runtime, TSRUNC, leftoverCgroups, skipUnlessRoot, sleep, uniqueId, until, type Config } from '../helpers/runtime';
 
 const V1 = '/sys/fs/cgroup';
 const hybridHost = fs.existsSync(`${V1}/memory/cgroup.procs`) && fs.existsSync(`${V1}/pids/cgroup.procs`);
@@ -22,13 +22,6 @@ function readCg(controller: string, name: string, file: string): string {
   return fs.readFileSync(cg(controller, name, file), 'utf8').trim();
 }
 
-async function until(what: string, f: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('cgroups (v1 hybrid host)', { skip }, () => {
   const rt = new Runtime();

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Runtime, SHARED, TSRUNC, processesWith, skipUnlessRoot, sleep, uniqueId, type Config } from '../helpers/runtime';
-import { openPty, Screen } from '../helpers/pty';
+import { openPty, spawnOnPty, type Screen } from '../helpers/pty';
 
 const HELPERS = path.join(__dirname, '..', 'helpers');
 
@@ -223,10 +223,7 @@ describe('terminal', { skip: skipUnlessRoot }, () => {
       c.process.env.push('PS1=container$ ');
       c.process.args = ['sh'];
     });
-    const child = spawn(TSRUNC, ['--root', rt.root, 'run', '--bundle', b, id], { stdio: [pty.slave, pty.slave, pty.slave], detached: true });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    fs.closeSync(pty.slave);
-    const screen = new Screen(pty.master);
+    const { child, exited, screen } = spawnOnPty(TSRUNC, ['--root', rt.root, 'run', '--bundle', b, id], pty);
     try {
       await screen.waitFor(/container\$ /);
       answerCursorQuery(screen, pty.master);
@@ -251,10 +248,7 @@ describe('terminal', { skip: skipUnlessRoot }, () => {
     const id = uniqueId('ttyexec');
     assert.equal(rt.run(['run', '-d', '--bundle', rt.bundle((c) => (c.process.args = ['sleep', '1000'])), id]).code, 0);
     const pty = openPty(25, 90);
-    const child = spawn(TSRUNC, ['--root', rt.root, 'exec', '-t', '-e', 'PS1=exec$ ', id, 'sh'], { stdio: [pty.slave, pty.slave, pty.slave], detached: true });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    fs.closeSync(pty.slave);
-    const screen = new Screen(pty.master);
+    const { child, exited, screen } = spawnOnPty(TSRUNC, ['--root', rt.root, 'exec', '-t', '-e', 'PS1=exec$ ', id, 'sh'], pty);
     try {
       await screen.waitFor(/exec\$ /);
       answerCursorQuery(screen, pty.master);

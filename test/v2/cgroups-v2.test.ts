@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { CGROUP_PREFIX, Runtime, TSRUNC, leftoverCgroups, skipUnlessRoot, sleep, uniqueId, type Config } from '../helpers/runtime';
+import { CGROUP_PREFIX, Runtime, TSRUNC, leftoverCgroups, skipUnlessRoot, sleep, uniqueId, until as pollUntil, type Config } from '../helpers/runtime';
 import { cgroupMode } from '../../src/linux/cgroups';
 
 const CG = '/sys/fs/cgroup';
@@ -32,13 +32,8 @@ function keyed(name: string, file: string): Record<string, number> {
   );
 }
 
-async function until(what: string, f: () => boolean, ms = 90000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+// the VM is slow: longer bounds, slower polling
+const until = (what: string, f: () => boolean, ms = 90000) => pollUntil(what, f, ms, 50);
 
 describe('cgroups (pure cgroup v2)', { skip }, () => {
   const rt = new Runtime();

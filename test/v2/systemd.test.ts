@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Runtime, skipUnlessRoot, sleep, uniqueId } from '../helpers/runtime';
+import { Runtime, skipUnlessRoot, uniqueId, until as pollUntil } from '../helpers/runtime';
 import { cgroupMode } from '../../src/linux/cgroups';
 import { systemdRunning } from '../../src/linux/cgroups/systemd';
 
@@ -18,13 +18,8 @@ function systemctl(...args: string[]): string {
   return spawnSync('systemctl', ['--no-pager', ...args], { encoding: 'utf8' }).stdout.trim();
 }
 
-async function until(what: string, f: () => boolean, ms = 60000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+// the VM is slow: longer bounds, slower polling
+const until = (what: string, f: () => boolean, ms = 60000) => pollUntil(what, f, ms, 50);
 
 describe('systemd cgroup driver', { skip }, () => {
   const rt = new Runtime();

@@ -115,9 +115,7 @@ export function createCgroups(cgroups: ContainerCgroup[]): string[] {
   if (usesSystemd(cgroups)) return created; // systemd makes the scope (enterCgroups)
   try {
     for (const cg of cgroups) {
-      const missing: string[] = [];
-      for (let d = cg.dir; d !== cg.hierarchy.mountpoint && !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
-      for (const d of missing) {
+      for (const d of missingDirs(cg)) {
         try {
           fs.mkdirSync(d);
           created.push(d);
@@ -134,6 +132,20 @@ export function createCgroups(cgroups: ContainerCgroup[]): string[] {
     throw new Error(`create cgroup: ${(e as Error).message}`);
   }
   return created;
+}
+
+/**
+ * The directories createCgroups will make (those that do not exist yet), parents first; create
+ * records them before making them. None with systemd (it makes the scope).
+ */
+export function missingCgroupDirs(cgroups: ContainerCgroup[]): string[] {
+  return usesSystemd(cgroups) ? [] : cgroups.flatMap(missingDirs);
+}
+
+function missingDirs(cg: ContainerCgroup): string[] {
+  const missing: string[] = [];
+  for (let d = cg.dir; d !== cg.hierarchy.mountpoint && d !== '/' && !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  return missing;
 }
 
 /** A new v1 cpuset cgroup starts with no cpus and mems: a task cannot join it until they are set. */
