@@ -1,8 +1,11 @@
 // runc's command line is parsed by Go's flag package (through urfave/cli): a long flag may be
 // written -flag or --flag, with its value as -flag value, -flag=value or --flag=value, and a
-// boolean as -flag=true/false. containerd relies on this (it sends `-no-subreaper`). Commander
-// only knows the --flag forms, so argv is normalised here first, with the table of every verb's
-// flags — which is also what the CLI declares to commander (one source of truth).
+// boolean as -flag or -flag=true/false. containerd relies on this (it sends `-no-subreaper`).
+// Global flags come before the verb; a verb's flags may follow its positional arguments (urfave
+// reorders them), except for exec and ps, whose arguments after the id are the command's own.
+// The tables below are the one source of truth: the parser and the help text (help.ts) read them.
+// (A hand-written parser: loading commander, with the node:child_process and node:events it pulls
+// in, cost ~4 ms of every call, and building its commands ~2 ms more.)
 
 export type FlagKind = 'bool' | 'string' | 'strings';
 
@@ -149,84 +152,109 @@ export const VERBS: VerbSpec[] = [
 
 const BOOL_WORDS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, t: true, f: false, TRUE: true, FALSE: false, True: true, False: false };
 
-/**
- * Rewrite Go-style flags into the forms commander accepts. Unknown flags are left alone (commander
- * reports them); `--` and, for exec, everything after the first positional are never touched.
- */
-export function normalizeArgv(args: string[]): string[] {
-  const out: string[] = [];
+/** Bad command line: reported as `tsrunc: <message>` with exit status 1. */
+export class UsageError extends Error {}
+
+export type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+export type ParsedArgv =
+  | { kind: 'verb'; global: FlagValues; verb: VerbSpec; opts: FlagValues; args: string[] }
+  /** help for one verb, or for tsrunc (no verb) */
+  | { kind: 'help'; verb?: VerbSpec }
+  | { kind: 'version' };
+
+export const HELP_FLAG: FlagSpec = { long: 'help', short: 'h', kind: 'bool', description: 'show help' };
+export const VERSION_FLAG: FlagSpec = { long: 'version', short: 'v', kind: 'bool', description: 'print the version' };
+
+/** `pid-file` → `pidFile`: the key of a flag's value. */
+export function flagKey(long: string): string {
+  return long.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
+}
+
+/** Parse tsrunc's argv (without the program name) as runc does. Throws UsageError. */
+export function parseArgv(args: string[]): ParsedArgv {
+  const global = defaults(GLOBAL_FLAGS);
   let i = 0;
-  const globalKinds = kinds(GLOBAL_FLAGS);
-  // global flags, up to the verb
-  while (i < args.length && args[i].startsWith('-') && args[i] !== '--') {
-    i = rewrite(args, i, globalKinds, out);
+  while (i < args.length && isFlag(args[i])) {
+    if (args[i] === '--') {
+      i++;
+      break;
+    }
+    const f = flagAt(args, i, GLOBAL_FLAGS, [HELP_FLAG, VERSION_FLAG], global);
+    if (f.spec === HELP_FLAG) return { kind: 'help' };
+    if (f.spec === VERSION_FLAG) return { kind: 'version' };
+    i = f.next;
   }
-  if (i >= args.length) return out;
-  const verb = VERBS.find((v) => v.name === args[i]);
-  out.push(args[i++]);
-  if (!verb) return out.concat(args.slice(i));
-  const verbKinds = kinds(verb.flags);
+  if (i >= args.length) return { kind: 'help' };
+  const name = args[i++];
+  if (name === 'help') {
+    if (i >= args.length) return { kind: 'help' };
+    const topic = VERBS.find((v) => v.name === args[i]);
+    if (!topic) throw new UsageError(`no help topic for "${args[i]}"`);
+    return { kind: 'help', verb: topic };
+  }
+  const verb = VERBS.find((v) => v.name === name);
+  if (!verb) throw new UsageError(`unknown command "${name}" (see tsrunc --help)`);
+  const opts = defaults(verb.flags);
+  const positional: string[] = [];
   while (i < args.length) {
     const a = args[i];
-    if (a === '--') return out.concat(args.slice(i));
-    if (!a.startsWith('-') || a === '-') {
-      if (verb.stopAtPositional) return out.concat(args.slice(i));
-      out.push(a);
+    if (a === '--') {
+      positional.push(...args.slice(i + 1));
+      break;
+    }
+    if (!isFlag(a)) {
+      if (verb.stopAtPositional) {
+        positional.push(...args.slice(i));
+        break;
+      }
+      positional.push(a);
       i++;
       continue;
     }
-    i = rewrite(args, i, verbKinds, out);
+    const f = flagAt(args, i, verb.flags, [HELP_FLAG], opts);
+    if (f.spec === HELP_FLAG) return { kind: 'help', verb };
+    i = f.next;
   }
-  return out;
+  return { kind: 'verb', global, verb, opts, args: positional };
 }
 
-function kinds(flags: FlagSpec[]): Map<string, FlagKind> {
-  const m = new Map<string, FlagKind>();
-  for (const f of flags) {
-    m.set(f.long, f.kind);
-    if (f.short) m.set(f.short, f.kind);
-  }
-  m.set('help', 'bool');
-  m.set('h', 'bool');
-  return m;
+function isFlag(a: string): boolean {
+  return a.length > 1 && a[0] === '-';
 }
 
-/** Rewrite the flag at args[i] (and its value) into out; returns the next index. */
-function rewrite(args: string[], i: number, known: Map<string, FlagKind>, out: string[]): number {
+function defaults(flags: FlagSpec[]): FlagValues {
+  const v: FlagValues = {};
+  for (const f of flags) if (f.default !== undefined) v[flagKey(f.long)] = f.default;
+  return v;
+}
+
+/** Read the flag at args[i] (and its value) into `into`; returns its spec and the next index. */
+function flagAt(args: string[], i: number, flags: FlagSpec[], extra: FlagSpec[], into: FlagValues): { spec: FlagSpec; next: number } {
   const a = args[i];
-  const body = a.replace(/^--?/, '');
+  const body = a.startsWith('--') ? a.slice(2) : a.slice(1);
   const eq = body.indexOf('=');
   const name = eq >= 0 ? body.slice(0, eq) : body;
   const value = eq >= 0 ? body.slice(eq + 1) : undefined;
-  const kind = known.get(name);
-  if (!kind) {
-    out.push(a);
-    return i + 1;
+  const byName = (f: FlagSpec) => f.long === name || f.short === name;
+  const spec = flags.find(byName) ?? extra.find(byName);
+  // Go's flag package's wording, which runc users see
+  if (!spec || name === '') throw new UsageError(`flag provided but not defined: -${name}`);
+  const key = flagKey(spec.long);
+  if (spec.kind === 'bool') {
+    if (value !== undefined && BOOL_WORDS[value] === undefined) throw new UsageError(`invalid boolean value "${value}" for -${name}: parse error`);
+    into[key] = value === undefined || BOOL_WORDS[value];
+    return { spec, next: i + 1 };
   }
-  const dash = name.length === 1 ? '-' : '--';
-  if (kind === 'bool') {
-    if (value === undefined) out.push(dash + name);
-    else if (BOOL_WORDS[value] === undefined) out.push(a); // let commander complain
-    else if (BOOL_WORDS[value]) out.push(dash + name);
-    return i + 1;
+  let v = value;
+  let next = i + 1;
+  if (v === undefined) {
+    if (next >= args.length) throw new UsageError(`flag needs an argument: -${name}`);
+    v = args[next++];
   }
-  if (value !== undefined) {
-    out.push(dash + name, value);
-    return i + 1;
-  }
-  out.push(dash + name);
-  if (i + 1 < args.length) out.push(args[i + 1]);
-  return i + 2;
-}
-
-/** The verb of a normalised argv (the first word that is not a global flag or its value). */
-export function verbOf(args: string[]): string | undefined {
-  const valued = new Set(GLOBAL_FLAGS.filter((f) => f.kind !== 'bool').map((f) => `--${f.long}`));
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--') return undefined;
-    if (!a.startsWith('-')) return a;
-    if (valued.has(a)) i++;
-  }
-  return undefined;
+  if (spec.kind === 'strings') {
+    const prev = into[key];
+    into[key] = Array.isArray(prev) ? [...prev, v] : [v];
+  } else into[key] = v;
+  return { spec, next };
 }

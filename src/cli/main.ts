@@ -2,8 +2,7 @@
 // runc's log format. Each verb loads only the modules it needs: `state`, `kill`, `delete` and
 // `start` never load koffi's bindings for nothing, and nothing compiles schemas at run time.
 
-import { Command, CommanderError, Option } from 'commander';
-import { GLOBAL_FLAGS, VERBS, normalizeArgv, verbOf, type FlagSpec, type VerbSpec } from './argv';
+import { UsageError, parseArgv, type FlagValues } from './argv';
 import { logger, writeErr, writeOut, type LogFormat } from './log';
 import { mark, reportTiming } from '../state/timing';
 
@@ -17,9 +16,7 @@ interface GlobalOptions {
   rootless?: string;
 }
 
-type VerbOptions = Record<string, string | boolean | string[] | undefined>;
-
-class UsageError extends Error {}
+type VerbOptions = FlagValues;
 
 function buildInfo(): { version: string; commit: string } {
   try {
@@ -27,14 +24,6 @@ function buildInfo(): { version: string; commit: string } {
   } catch {
     return { version: (require('../../package.json') as { version: string }).version, commit: 'unknown' };
   }
-}
-
-function addFlag(cmd: Command, f: FlagSpec): void {
-  const flags = `${f.short ? `-${f.short}, ` : ''}--${f.long}${f.kind === 'bool' ? '' : ' <value>'}`;
-  const opt = new Option(flags, f.description);
-  if (f.kind === 'strings') opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
-  if (f.default !== undefined && f.kind === 'string') opt.default(f.default);
-  cmd.addOption(opt);
 }
 
 function store(g: GlobalOptions) {
@@ -191,10 +180,6 @@ for (const verb of ['ps', 'pause', 'resume', 'update', 'events']) {
   HANDLERS[verb] = (g, o, args) => (require('./cgroup-verbs') as typeof import('./cgroup-verbs')).CGROUP_VERBS[verb](g, o, args);
 }
 
-function camel(s: string): string {
-  return s.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
-}
-
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('') + '\n';
@@ -208,63 +193,41 @@ function reportError(e: unknown): void {
   if (logger.debugEnabled && e instanceof Error && e.stack) writeErr(e.stack + '\n');
 }
 
-/** The commander program: global flags, and the verb being run (every verb when none is, for help). */
-function program(verb?: string): { cmd: Command; ran: { code: number } } {
+function version(): string {
   const info = buildInfo();
-  const ran = { code: 0 };
-  const cmd = new Command('tsrunc')
-    .description('an OCI runtime-spec container runtime written in TypeScript, compatible with runc')
-    .enablePositionalOptions()
-    .exitOverride()
-    .configureOutput({ writeOut, writeErr, outputError: () => {} })
-    .version(`tsrunc version ${info.version}\ncommit: ${info.commit}\nspec: 1.3.0\n${process.versions.bun ? `bun: ${process.versions.bun}` : `node: ${process.version}`}`, '-v, --version', 'print the version');
-  for (const f of GLOBAL_FLAGS) addFlag(cmd, f);
-  // building every verb's options costs a few ms on every call: only the one that runs
-  const only = VERBS.find((v) => v.name === verb);
-  for (const v of only ? [only] : VERBS) cmd.addCommand(verbCommand(v, cmd, ran));
-  return { cmd, ran };
-}
-
-function verbCommand(v: VerbSpec, root: Command, ran: { code: number }): Command {
-  const c = new Command(v.name).description(v.description).usage(`[command options] ${v.usage}`).argument('[args...]').exitOverride().configureOutput({ writeOut, writeErr, outputError: () => {} });
-  if (v.stopAtPositional) c.passThroughOptions();
-  for (const f of v.flags) addFlag(c, f);
-  c.action(async (args: string[], opts: VerbOptions) => {
-    const g = root.opts() as GlobalOptions;
-    // commander turns --no-x into x=false; the handlers read noX, as the flag is named
-    for (const f of v.flags) {
-      if (!f.long.startsWith('no-')) continue;
-      const positive = camel(f.long.slice(3));
-      opts[camel(f.long)] = opts[positive] === false;
-    }
-    ran.code = await HANDLERS[v.name](g, opts, args);
-  });
-  return c;
+  return `tsrunc version ${info.version}\ncommit: ${info.commit}\nspec: 1.3.0\n${process.versions.bun ? `bun: ${process.versions.bun}` : `node: ${process.version}`}\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {
   mark('main');
-  const args = normalizeArgv(argv);
-  const { cmd, ran } = program(verbOf(args));
-  // global options configure the logger before any verb runs
-  cmd.hook('preAction', () => {
-    mark('argv parsed');
-    const g = cmd.opts() as GlobalOptions;
-    const format = (g.logFormat ?? 'text') as LogFormat;
+  let parsed;
+  try {
+    parsed = parseArgv(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    writeErr(`tsrunc: ${e.message}\n`);
+    return 1;
+  }
+  if (parsed.kind === 'version') {
+    writeOut(version());
+    return 0;
+  }
+  if (parsed.kind === 'help') {
+    writeOut((require('./help') as typeof import('./help')).helpText(parsed.verb));
+    return 0;
+  }
+  mark('argv parsed');
+  const g = parsed.global as unknown as GlobalOptions;
+  try {
+    // global options configure the logger before any verb runs
+    const format = g.logFormat as LogFormat;
     if (format !== 'text' && format !== 'json') throw new UsageError(`invalid log-format: ${g.logFormat}`);
     logger.configure({ log: g.log, format, debug: g.debug });
-  });
-  try {
-    await cmd.parseAsync(args, { from: 'user' });
+    const code = await HANDLERS[parsed.verb.name](g, parsed.opts, parsed.args);
     mark('done');
-    reportTiming(args.find((a) => VERBS.some((v) => v.name === a)) ?? '');
-    return ran.code;
+    reportTiming(parsed.verb.name);
+    return code;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      writeErr(`tsrunc: ${e.message.replace(/^error: /, '')}\n`);
-      return 1;
-    }
     reportError(e);
     return 1;
   }
