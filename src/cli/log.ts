@@ -3,7 +3,7 @@
 // Output goes through fs.writeSync: touching process.stdout/stderr on a pipe makes libuv set
 // O_NONBLOCK on it, and the container would inherit that.
 
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';

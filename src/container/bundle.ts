@@ -1,8 +1,8 @@
 // Read and check a bundle before anything is created: config.json must parse, pass our schema and
 // the semantic checks, and name an existing rootfs. Bad input fails here and leaves no trace.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import type { Spec } from '../spec/types';
 import { ContainerError } from './errors';
 

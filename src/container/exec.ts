@@ -3,8 +3,8 @@
 // unless told otherwise, and nothing of the host (the engine closes every fd; setns into the
 // mount namespace gives it the container's root and cwd).
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import type { Process, Spec } from '../spec/types';
 import { status, type StateStore } from '../state/store';
 import { clearOnlcr, closeFd, getFdFlags, getFlFlags, socketPair } from '../linux/libc';

@@ -1,8 +1,8 @@
 // Gather the host facts a plan depends on (see src/plan/facts.ts). Read-only I/O: `explain`
 // gathers them too, so that the plan it prints is exactly the one create would run.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { hostArch } from '../linux/arch';
 import { getFdFlags, getFlFlags } from '../linux/libc';
 import { mountContaining, readMountinfo, type MountInfo } from '../linux/proc';

@@ -4,9 +4,9 @@
 // see plan/join.ts). A failing hook is an error (the caller tears the container down), except
 // poststop, whose failures only warn — all as the spec says.
 
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import os = require('node:os');
+import path = require('node:path');
 import type { Hook, State } from '../spec/types';
 import { ContainerError } from './errors';
 

@@ -2,7 +2,7 @@
 // namespaces, joins the container's cgroups at its checkpoint, and executes. Used by the hooks
 // that run in the container namespace, and by exec.
 
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { NAMESPACES } from '../linux/constants';
 import { joinCgroups, type ContainerCgroup } from '../linux/cgroups';
 import { killPid, waitChild, type WaitResult } from '../linux/libc';

@@ -3,7 +3,7 @@
 // The init's remaining records (seccomp, exec attempts) arrive through the FIFO; EOF means the
 // FIFO closed, which happens on a successful execve (it is close-on-exec) or when the init died.
 
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { describeErrno } from '../linux/errno';
 import { isAlive } from '../linux/proc';
 import { Monitor } from '../spawn/monitor';
@@ -15,10 +15,8 @@ import type { Spec } from '../spec/types';
 import { ContainerError, notExist } from './errors';
 import { ociState } from './oci-state';
 import { runContainerHooks, runRuntimeHooks } from './hooks';
-import { spawnJoined, waitWithTimeout } from './join';
 import { getFdFlags, getFlFlags } from '../linux/libc';
 import { mark } from '../state/timing';
-import { makeNonDumpable } from '../spawn/launch';
 import { faultPoint } from './fault';
 
 export interface StartOptions {
@@ -32,7 +30,8 @@ const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 
 export async function startContainer(opts: StartOptions): Promise<ContainerRecord> {
-  makeNonDumpable();
+  // (not made non-dumpable here: start enters no namespace of the container, and loading koffi
+  // for it cost ~2 ms of every start; a startContainer hook is joined through launch(), which is)
   return withLock(opts.store.root, opts.id, () => startLocked(opts));
 }
 
@@ -113,6 +112,8 @@ export function startLocked(opts: StartOptions): ContainerRecord {
 }
 
 function runStartContainerHooks(spec: Spec, rec: ContainerRecord): void {
+  // the engine and the planner load only for these hooks: a plain start never needs them
+  const { spawnJoined, waitWithTimeout } = require('./join') as typeof import('./join');
   const capLastCap = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
   const stdioFacts = [0, 1, 2].map((fd) => ({ cloexec: (getFdFlags(fd) & 1) !== 0, fl: getFlFlags(fd) })) as [never, never, never];
   runContainerHooks('startContainer', spec.hooks?.startContainer, ociState(rec, 'created'), (hook, stdin, out, timeoutMs) => {

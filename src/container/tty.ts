@@ -2,7 +2,7 @@
 // master itself and proxies the user's terminal to it, as runc does — raw mode, both directions,
 // and window size changes (SIGWINCH).
 
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { setWinsize } from '../linux/libc';
 
 export interface TerminalProxy {

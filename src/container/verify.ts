@@ -2,7 +2,7 @@
 // is possible (the init's chain has none): through /proc/PID/fd, which names exactly the objects
 // the init holds, whatever its mount namespace and root look like.
 
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { FS_MAGIC } from '../linux/constants';
 import type { FdCheck } from '../plan/init';
 import { ContainerError } from './errors';

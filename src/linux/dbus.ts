@@ -4,7 +4,7 @@
 // SASL EXTERNAL authentication: systemd's private socket (/run/systemd/private, peer to peer, root
 // only) or the system bus (then Hello first).
 
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 export type Value = unknown;
 

@@ -1,6 +1,6 @@
 // Reading /proc without libc: process liveness and identity, mount tables.
 
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 export interface ProcStat {
   pid: number;

@@ -5,7 +5,7 @@
 // TLS (errno) — so the engine's anonymous memory is marked MADV_DONTFORK around clone(): the
 // child never maps it, and the parent writes it freely.
 
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { libc } from '../linux/libc';
 
 const MADV_DONTFORK = 10;
@@ -17,18 +17,19 @@ interface Region {
 }
 
 /**
- * Anonymous writable mappings that contain none of the `keep` addresses, are not a shared
- * library's .bss (the anonymous mapping right after its file-backed data: libc's own state) and
- * are not DONTFORK already (JavaScriptCore and V8 mark some of theirs: those must stay so).
+ * Anonymous writable mappings that contain none of the `keep` addresses and are not a shared
+ * library's .bss (the anonymous mapping right after its file-backed data: libc's own state).
+ * With `skipDontfork`, also not those DONTFORK already (JavaScriptCore and V8 mark some of theirs:
+ * marks that are to be undone must leave those so); that needs smaps (~1 ms), not maps (~0.05).
  */
-function engineRegions(keep: bigint[]): Region[] {
+function engineRegions(keep: bigint[], skipDontfork: boolean): Region[] {
   const out: Region[] = [];
   let prevEnd = -1n;
   let prevFile = false;
   let candidate: Region | null = null;
   const header = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/;
-  // smaps, not maps: only it shows VmFlags ("dc": do not copy on fork)
-  for (const line of fs.readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+  // smaps shows VmFlags ("dc": do not copy on fork) after each mapping's header
+  for (const line of fs.readFileSync(skipDontfork ? '/proc/self/smaps' : '/proc/self/maps', 'utf8').split('\n')) {
     if (line.startsWith('VmFlags:')) {
       if (candidate && !/ dc\b/.test(line)) out.push(candidate);
       candidate = null;
@@ -48,7 +49,9 @@ function engineRegions(keep: bigint[]): Region[] {
     // anonymous memory only (no file, no [heap]/[stack]/[vdso]...), writable, private
     if (!anonymous || bss || !perms.startsWith('rw') || perms[3] !== 'p') continue;
     if (keep.some((a) => a >= start && a < end)) continue;
-    candidate = { start, length: end - start };
+    // with smaps, pushed once its VmFlags line shows it is not DONTFORK already
+    if (skipDontfork) candidate = { start, length: end - start };
+    else out.push({ start, length: end - start });
   }
   return out;
 }
@@ -57,13 +60,15 @@ function engineRegions(keep: bigint[]): Region[] {
 export function withSmallFootprint<T>(keep: bigint[], fn: () => T): T {
   if (process.env.TSRUNC_FULL_FORK === '1') return fn();
   const lc = libc();
-  const regions = engineRegions(keep);
+  // Node's child_process may fork, and the forked C code may touch the engine's malloc arenas: on
+  // Node the marks are undone after the clone. Bun spawns with vfork (the child shares our memory)
+  // and our own later clones need none of it: on Bun they stay, and need no smaps to undo exactly.
+  const undo = !process.versions.bun;
   const marked: Region[] = [];
-  for (const r of regions) if (lc.madvise(r.start, r.length, MADV_DONTFORK) === 0) marked.push(r);
+  for (const r of engineRegions(keep, undo)) if (lc.madvise(r.start, r.length, MADV_DONTFORK) === 0) marked.push(r);
   try {
     return fn();
   } finally {
-    // later forks (child_process for hooks) run C code that may touch the engine's malloc arenas
-    for (const r of marked) lc.madvise(r.start, r.length, MADV_DOFORK);
+    if (undo) for (const r of marked) lc.madvise(r.start, r.length, MADV_DOFORK);
   }
 }

@@ -3,7 +3,7 @@
 // namespace is entered at clone, and a multithreaded process may join pid, net, ipc, uts and
 // cgroup namespaces on one thread) — the engine enters and leaves them around clone() natively.
 
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { libc, pipe, prctl, socketPair, closeFd, setFlFlags, unshare } from '../linux/libc';
 import { buildChain, type BuiltChain, type NamespaceJoin } from './chain';
 import { Monitor } from './monitor';

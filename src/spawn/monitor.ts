@@ -4,8 +4,8 @@
 // to a separate pipe that is drained only when something happens on the channel (a checkpoint or
 // EOF), so that they never wake the parent up.
 
-import * as fs from 'node:fs';
-import { libc, sysError, lastErrno } from '../linux/libc';
+import fs = require('node:fs');
+import { pollIn } from '../linux/libc';
 import { describeErrno } from '../linux/errno';
 import { RECORD } from './program';
 import type { StepInfo } from './chain';
@@ -44,7 +44,6 @@ export interface MonitorOptions {
   onResumed?: (name: string) => void;
 }
 
-const POLLIN = 1;
 
 export class Monitor {
   /** last step index covered by a record: a failure is blamed on the steps after it */
@@ -206,18 +205,4 @@ export class Monitor {
     this.pending = data.subarray(o);
     return out;
   }
-}
-
-/** poll(2) one fd for input (or hang-up); true when a read will not block. */
-export function pollIn(fd: number, timeoutMs: number): boolean {
-  const pfd = Buffer.alloc(8);
-  pfd.writeInt32LE(fd, 0);
-  pfd.writeInt16LE(POLLIN, 4);
-  const r = libc().poll(pfd, 1, timeoutMs);
-  if (r < 0) {
-    const e = lastErrno();
-    if (e === 4) return false; // EINTR
-    throw sysError('poll', e);
-  }
-  return r > 0;
 }

@@ -4,9 +4,9 @@
 // create makes the directory already locked (StateStore.claim): no other command can see a
 // container that is being created without waiting for its lock.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { closeFd, tryFlock } from '../linux/libc';
+import fs = require('node:fs');
+import path = require('node:path');
+import { tryFlock } from '../linux/libc';
 
 const O_DIRECTORY = 0o200000;
 const O_CLOEXEC = 0o2000000;
@@ -27,17 +27,17 @@ export function lockDir(dir: string, timeoutMs = 30000, what = path.basename(dir
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   for (let delay = 1; !tryFlock(fd); delay = Math.min(delay * 2, 20)) {
     if (Date.now() > deadline) {
-      closeFd(fd);
+      fs.closeSync(fd);
       throw new Error(`lock container ${what}: another tsrunc command holds it`);
     }
     Atomics.wait(sleeper, 0, 0, delay);
   }
   // the holder may have removed the container meanwhile: then there is nothing to lock
   if (fs.fstatSync(fd).nlink === 0) {
-    closeFd(fd);
+    fs.closeSync(fd);
     return null;
   }
-  return () => closeFd(fd);
+  return () => fs.closeSync(fd);
 }
 
 export async function withLock<T>(root: string, id: string, fn: () => Promise<T> | T, timeoutMs = 30000): Promise<T> {

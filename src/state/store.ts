@@ -3,8 +3,8 @@
 // of the config the later verbs need (hooks, exec defaults). Status is derived, never trusted:
 // see status().
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { isAlive, procStat } from '../linux/proc';
 
 export const STATE_VERSION = 1;

@@ -2,7 +2,7 @@
 // attach it to the container's cgroup (BPF_F_ALLOW_MULTI, as runc), replacing what was attached
 // before (update). Goes through libc's syscall() (src/linux/libc.ts, loaded only when needed).
 
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { libc, sysError } from '../libc';
 
 const SYS_bpf = 321; // x86_64

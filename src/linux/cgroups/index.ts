@@ -6,8 +6,8 @@
 // Everything here is plain file I/O: only the cgroup v2 device program (bpf.ts) needs koffi, and
 // it is loaded only then, so that state/kill/delete stay cheap.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { readMountinfo } from '../proc';
 import type { LinuxResources } from '../../spec/types';
 

@@ -3,8 +3,8 @@
 // uint64 in the kernel and in runc's JSON: they are BigInt here and printed exactly (toJson),
 // never rounded through a double. runc's omitempty fields are left out when zero.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { dirFor, type ContainerCgroup } from './index';
 
 type J = bigint | number | string | boolean | null | J[] | { [k: string]: J | undefined };

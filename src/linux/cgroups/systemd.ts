@@ -7,8 +7,8 @@
 // D-Bus API (StartTransientUnit with the init's pid, Delegate and the resource properties systemd
 // knows), then tsrunc writes every resource itself into the delegated cgroup, as runc does.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import type { LinuxResources } from '../../spec/types';
 import type { Value } from '../dbus';
 import { isAlive } from '../proc';

@@ -3,8 +3,8 @@
 // So, while create plans and builds the chain, one background no-op migration (our own pid into
 // the cgroup we are already in) pays that wait, and the init's real joins then take ~0.1 ms each.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { hierarchies } from './index';
 
 export function warmMigrationLock(): void {

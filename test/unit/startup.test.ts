@@ -1,0 +1,58 @@
+// Every tsrunc call pays for its start-up, so the light verbs must load little: these tests watch
+// what the compiled CLI requires in a fresh process.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+
+// This file runs from dist/test/unit/; the compiled sources are in dist/src/.
+const distSrc = path.resolve(__dirname, '../../src');
+const mainFile = path.join(distSrc, 'cli/main.js');
+
+/** Run main.js with `args` in a fresh Node and return every module it required (names as written). */
+function requiredBy(args: string[]): string[] {
+  const script = `
+    const Module = require('node:module');
+    const seen = [];
+    const load = Module._load;
+    Module._load = function (request, parent, isMain) {
+      seen.push(request);
+      return load.call(this, request, parent, isMain);
+    };
+    require(${JSON.stringify(mainFile)}).main(${JSON.stringify(args)}).then(() => process.stdout.write('\\n@@' + JSON.stringify(seen)));
+  `;
+  const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return JSON.parse(out.slice(out.lastIndexOf('\n@@') + 3)) as string[];
+}
+
+test('state, list, kill and delete load neither koffi, the validators, nor node:child_process', () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tsrunc-test-startup-'));
+  try {
+    for (const args of [['state', 'nosuch'], ['list'], ['kill', 'nosuch'], ['delete', 'nosuch'], ['start', 'nosuch']]) {
+      const seen = requiredBy(['--root', root, ...args]);
+      assert.ok(seen.some((r) => r.includes('store')), `the check sees our own modules (${args[0]}: ${seen.join(' ')})`);
+      for (const heavy of ['koffi', 'node:child_process', 'commander']) {
+        assert.ok(!seen.includes(heavy), `${args[0]} loaded ${heavy}`);
+      }
+      assert.ok(!seen.some((r) => r.includes('validat')), `${args[0]} loaded the validators`);
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('no compiled module imports another wholesale (tsc\'s __importStar copies every export: ~1 ms for node:fs)', () => {
+  const offenders: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.js') && readFileSync(p, 'utf8').includes('__importStar(')) offenders.push(path.relative(distSrc, p));
+    }
+  };
+  walk(distSrc);
+  assert.deepEqual(offenders, [], 'use `import fs = require(\'node:fs\')` or named imports, not `import * as`');
+});
