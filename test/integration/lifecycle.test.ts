@@ -212,6 +212,38 @@ describe('command line', { skip: skipUnlessRoot }, () => {
     assert.match(r.stdout, /^tsrunc version \d+\.\d+\.\d+\ncommit: \S+\nspec: 1\.3\.0\n/);
   });
 
+  it('prints help, and refuses unknown flags and commands with a clear error', () => {
+    const help = rt.run(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^COMMANDS:\n(.|\n)*^   create +create a container$/m);
+    const verbHelp = rt.run(['delete', '--help']);
+    assert.equal(verbHelp.code, 0);
+    assert.match(verbHelp.stdout, /^   --force, -f +forcibly delete/m);
+    const bad = rt.run(['delete', '-bogus', 'x']);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, 'tsrunc: flag provided but not defined: -bogus\n');
+    const unknown = rt.run(['frobnicate']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /unknown command "frobnicate"/);
+  });
+
+  it('start, state, kill and delete load no koffi in the executable (create does)', { skip: process.env.TSRUNC_ENGINE === 'node' && 'bun:ffi only' }, () => {
+    const env = { ...process.env, TSRUNC_TIMING: '1' };
+    const id = uniqueId();
+    const create = rt.run(['create', '--bundle', rt.bundle((c) => (c.process.args = ['sleep', '10'])), id], { env });
+    assert.equal(create.code, 0, create.stderr);
+    assert.match(create.stderr, /koffi: loading/, 'the timing shows when koffi loads');
+    try {
+      for (const args of [['start', id], ['state', id], ['kill', id, 'KILL'], ['delete', '--force', id]]) {
+        const r = rt.run(args, { env });
+        assert.equal(r.code, 0, r.stderr);
+        assert.doesNotMatch(r.stderr, /koffi: loading/, `${args[0]} loaded koffi`);
+      }
+    } finally {
+      rt.run(['delete', '--force', id]);
+    }
+  });
+
   it('writes JSON log lines to --log, the last error naming the failure', () => {
     const log = path.join(rt.tmp, 'log.json');
     const b = rt.bundle((c) => (c.process.args = ['nosuchcmd']));
