@@ -5,6 +5,7 @@ import fs = require('node:fs');
 import path = require('node:path');
 import type { Spec } from '../spec/types';
 import { ContainerError } from './errors';
+import { mark } from '../state/timing';
 
 export interface Bundle {
   dir: string;
@@ -37,6 +38,7 @@ export function loadBundle(bundleDir: string, warn: (msg: string) => void = () =
   const raw = readJsonFile(path.join(dir, 'config.json'), 'JSON specification file');
   const { validateConfig, formatIssues } = require('../spec/validate') as typeof import('../spec/validate');
   const { hasErrors, isError } = require('../spec/issues') as typeof import('../spec/issues');
+  mark('validators loaded');
   const issues = validateConfig(raw, { forCreate: true, includeWarnings: true });
   const spec = raw as Spec;
   const seccomp = spec.linux?.seccomp;

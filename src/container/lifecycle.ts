@@ -10,6 +10,7 @@ import type { Spec } from '../spec/types';
 import { ContainerError, notExist } from './errors';
 import { ociState } from './oci-state';
 import { runRuntimeHooks } from './hooks';
+import { mark } from '../state/timing';
 
 /** KILL, SIGKILL, 9, RTMIN+3 → signal number; runc's error for anything else. */
 export function parseSignal(s: string): number {
@@ -131,7 +132,9 @@ export function destroy(store: StateStore, rec: ContainerRecord, warn: (m: strin
   const leaf = new Set(rec.cgroups.dirs);
   const failed = removeCgroupDirs(rec.cgroups.created).filter((f) => leaf.has(f.slice(0, f.lastIndexOf(':'))));
   if (failed.length) warn(`could not remove cgroups: ${failed.join(', ')}`);
+  mark('delete: cgroups removed');
   store.remove(rec.id);
+  mark('delete: state removed');
   // the spec: poststop failures are warnings; the container is gone either way
   runRuntimeHooks('poststop', spec?.hooks?.poststop, ociState(rec, 'stopped'), warn);
 }

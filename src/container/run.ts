@@ -9,6 +9,7 @@ import { withLock } from '../state/lock';
 import { createContainer, type CreateOptions } from './create';
 import { startContainer } from './start';
 import { destroy } from './lifecycle';
+import { mark } from '../state/timing';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
@@ -37,6 +38,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   }
   const stopForwarding = forwardSignals(pid, !!proxy);
   const exit = await reapUntil(pid);
+  mark('run: container exited');
   stopForwarding();
   await proxy?.finish();
   if (!opts.keep) await cleanup(opts.store, opts.id, warn);

@@ -16,6 +16,7 @@ import {
   type ConfigCheckOptions,
 } from './semantic';
 import type { Features, LinuxResources, Process, Spec, State } from './types';
+import { mark } from '../state/timing';
 import {
   validateConfigSchema,
   validateFeaturesSchema,
@@ -52,6 +53,7 @@ function validateWith<T>(
   options: ValidateOptions,
 ): SpecIssue[] {
   const structural = schemaIssues(validator, document);
+  mark('schema checked');
   const issues = structural.length > 0 ? structural : semantic(document as T);
   return options.includeWarnings ? issues : issues.filter(isError);
 }
