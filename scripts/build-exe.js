@@ -16,6 +16,11 @@ try {
 }
 const out = path.join(root, 'dist', 'tsrunc');
 const tmp = `${out}.${process.pid}.tmp`;
-execFileSync(bun, ['build', '--compile', '--minify', '--bytecode', path.join(root, 'dist', 'src', 'cli', 'main.js'), '--outfile', tmp], { stdio: ['ignore', 'ignore', 'inherit'] });
+// --compile-jit-policy: every call is a fresh process that runs each function a few hundred times
+// at most, so JavaScriptCore's JIT only costs (compiling on a second thread, on a 2-core machine
+// competing with us): with its tier-up thresholds scaled by JIT_POLICY, everything stays in the
+// interpreter, and a run of /bin/true is faster in every phase (docs/performance.md).
+const JIT_POLICY = 1000;
+execFileSync(bun, ['build', '--compile', '--minify', '--bytecode', `--compile-jit-policy=${JIT_POLICY}`, path.join(root, 'dist', 'src', 'cli', 'main.js'), '--outfile', tmp], { stdio: ['ignore', 'ignore', 'inherit'] });
 fs.renameSync(tmp, out); // atomically: a running test never sees half a binary
 console.log(`build-exe: wrote ${path.relative(root, out)} (${(fs.statSync(out).size / 1048576).toFixed(0)} MiB)`);
