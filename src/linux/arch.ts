@@ -28,6 +28,17 @@ export interface UcontextLayout {
   /** x86_64 only: uc_mcontext.fpregs points into the context itself */
   fpregsPtr?: number;
   fpregsMem?: number;
+  /**
+   * x86_64 only: the MXCSR in __fpregs_mem, which setcontext loads from the context itself (the
+   * x87 environment it loads through the fpregs pointer)
+   */
+  mxcsr?: number;
+  /**
+   * Bytes per context when every context's fpregs points at one shared block: all that glibc's
+   * setcontext then reads lies below this (sysdeps/unix/sysv/linux/x86_64/setcontext.S: the
+   * registers, the fpregs pointer, uc_sigmask, MXCSR). Not with a shadow stack (it reads __ssp).
+   */
+  compactSlot?: number;
 }
 
 export interface ArchInfo {
@@ -60,7 +71,8 @@ export const ARCHES: Record<ArchName, ArchInfo> = {
     // glibc 2.36 sys/ucontext.h, checked with offsetof()
     ucontext: {
       size: 968, slot: 1024, link: 8, stackSp: 16, stackFlags: 24, stackSize: 32, sigmask: 296,
-      pc: 40 + 16 * 8, arg0: 40 + 8 * 8, sp: 40 + 15 * 8, fpregsPtr: 224, fpregsMem: 424,
+      pc: 40 + 16 * 8, arg0: 40 + 8 * 8, sp: 40 + 15 * 8, fpregsPtr: 224, fpregsMem: 424, mxcsr: 424 + 24,
+      compactSlot: 512,
     },
     makecontextWritesFrame: true,
     verified: true,

@@ -1,9 +1,14 @@
 // The spawn engine: turns a Program into linked ucontexts and starts a child that runs them.
 //
-// Each call becomes one ucontext_t prepared in the parent with getcontext + makecontext and linked
-// to the next through uc_link. The child starts with clone(fn = setcontext, arg = &context[0]);
-// when a context's function returns, glibc's __start_context does setcontext(uc_link). No
-// JavaScript ever runs in the child — only libc code and the kernel.
+// Each call becomes one ucontext_t, written in the parent as glibc's makecontext would write it
+// (ucontext.ts), and linked to the next through uc_link. The child starts with clone(fn =
+// setcontext, arg = &context[0]); when a context's function returns, glibc's __start_context does
+// setcontext(uc_link). No JavaScript ever runs in the child — only libc code and the kernel.
+//
+// Building a chain is on every container's path and runs mostly in the JS interpreter (a fresh
+// process each time): contexts are written in one pass over the program, straight into an arena
+// mapped before it (its size: at most 3 contexts per step, and a guess for the data), with no
+// intermediate objects per context.
 //
 // A chain has no branches, so errors are handled with two memory tricks:
 //  - tripwire: after a checked step the child copies errno's low byte into byte 6 of the next
@@ -28,13 +33,13 @@
 
 import { ARCHES, hostArch, type ArchInfo } from '../linux/arch';
 import { libc, symbol, sysError, waitChild } from '../linux/libc';
-import { Arena } from './arena';
+import { Arena, ArenaFull, type Word } from './arena';
 import { mark } from '../state/timing';
 import { withSmallFootprint } from './footprint';
 import { RECORD, type Arg, type Program, type Step } from './program';
+import { contextSlot, contextWriter, FRAME_SLOT, type SharedStack } from './ucontext';
 
 const SHARED_STACK = 256 << 10;
-const FRAME_SLOT = 128;
 const PAGE = 4096;
 const TRIP_BYTE = 6; // bits 48..55: zero in every user address on x86_64 and aarch64 (TBI covers only byte 7)
 const O_CLOEXEC = 0o2000000;
@@ -43,23 +48,20 @@ const CLOCK_MONOTONIC = 1;
 const SIGCHLD = 17;
 const PIPE_CAPACITY = 65536;
 const CLONE_PARENT_SETTID = 0x00100000;
+const MAP_FAILED = 0xffffffffffffffffn;
+const TWO32 = 4294967296;
 /** stack room below the clone sequence's frames, for setns and clone themselves */
 const SEQUENCE_GAP = 64 << 10;
 /** contexts the clone sequence may use: 4 + 5 per namespace entered */
 const SEQUENCE_MAX = 64;
-
-type Role = 'step' | 'record' | 'tripwire' | 'errno-reset' | 'go-byte' | 'exec' | 'exit' | 'timestamp' | 'setup';
-
-interface ContextSpec {
-  fn: string;
-  args: (Arg | { nextPc: true } | { recordOf: number; kind: number; withTime?: bigint })[];
-  step: number;
-  role: Role;
-  /** signals unblocked while this context runs (exec only) */
-  unblocked: boolean;
-  /** the next context's trip byte starts as 0xFF (a checkpoint's go byte) */
-  presetNext: boolean;
-}
+/**
+ * Arena room for strings, structs and records: a guess (a busybox container needs ~70 bytes a
+ * step) that spares a pass sizing every argument; a program that needs more is laid out again in
+ * an arena 8 times larger. Not too generous either: koffi reports each view's length to the GC as
+ * memory allocated, and a 4 MiB arena brought a collection (~3 ms) into every create.
+ */
+const DATA_ROOM_BASE = 64 << 10;
+const DATA_ROOM_PER_STEP = 256;
 
 export interface StepInfo {
   index: number;
@@ -98,43 +100,170 @@ export interface NamespaceJoin {
 export function buildChain(program: Program, parentFds: Record<string, number>, arch: ArchInfo = hostArch()): BuiltChain {
   if (!arch.verified) throw new Error(`spawn engine: the ${arch.name} ucontext layout has not been verified yet`);
   const lc = libc();
-  const errnoLoc = BigInt(lc.errnoLocation());
   const keepFds = program.keep.map((slot) => {
     const fd = parentFds[slot];
     if (fd === undefined) throw new Error(`spawn engine: no fd given for slot "${slot}"`);
     return fd;
   });
+  // the prologue's contexts, then at most 3 per step (a call, its record, its tripwire)
+  const maxContexts = 1 + 2 * keepFds.length + 4 + 3 * program.steps.length;
+  const slot = contextSlot(arch);
+  const uc = arch.ucontext;
+  // contexts, the clone sequence's, the one swapcontext saves ours in (full size), the writer's
+  // template and scratch contexts, the sequence's errno slots; then strings, structs and records
+  const fixed = (maxContexts + SEQUENCE_MAX) * slot + 4 * uc.slot + 8 * SEQUENCE_MAX + 4 * 64;
+  // one stack for all contexts, with a PROT_NONE guard page below it; the clone sequence's frames
+  // sit above the child's, past a gap its calls run in
+  const sequenceLow = SHARED_STACK + maxContexts * FRAME_SLOT;
+  const stackLen = roundUp(sequenceLow + SEQUENCE_GAP + SEQUENCE_MAX * FRAME_SLOT, PAGE);
+  for (let room = DATA_ROOM_BASE + DATA_ROOM_PER_STEP * program.steps.length; ; room *= 8) {
+    const arena = new Arena(roundUp(fixed + room, PAGE));
+    let stack: (SharedStack & { map: bigint }) | undefined;
+    const releaseStack = () => lc.munmap(stack!.map, stackLen + PAGE);
+    try {
+      const map = BigInt(lc.mmap(null, stackLen + PAGE, 3, 0x22, -1, 0n));
+      if (map === MAP_FAILED) throw sysError('mmap chain stack');
+      const base = Number(map) + PAGE;
+      const view = lc.koffi.view(base, stackLen) as ArrayBuffer;
+      stack = { map, base, u32: new Uint32Array(view), u8: new Uint8Array(view) };
+      if (lc.mprotect(map, PAGE, 0) !== 0) throw sysError('mprotect guard page');
+      mark('engine: arena mapped');
+      return layOut(program, keepFds, arch, arena, stack, releaseStack, maxContexts, sequenceLow);
+    } catch (e) {
+      arena.release();
+      if (stack) releaseStack();
+      if (!(e instanceof ArenaFull)) throw e;
+    }
+  }
+}
+
+/** Write the program's contexts, and everything they point at, into `arena` and `stack`. */
+function layOut(
+  program: Program,
+  keepFds: number[],
+  arch: ArchInfo,
+  arena: Arena,
+  stack: SharedStack,
+  releaseStack: () => void,
+  maxContexts: number,
+  sequenceLow: number,
+): BuiltChain {
+  const lc = libc();
+  const uc = arch.ucontext;
+  const errnoLoc = Number(lc.errnoLocation());
   // kept fds move to base..base+n-1; the base must be above every parent fd being moved so that a
   // dup3 never overwrites a kept fd that has not been moved yet
   const base = Math.max(program.keepBase, ...keepFds.map((fd) => fd + 1));
   const childFd: Record<string, number> = {};
   program.keep.forEach((slot, i) => (childFd[slot] = base + i));
 
-  const ctxs: ContextSpec[] = [];
+  const slot = contextSlot(arch);
+  const ucBase = arena.reserve(slot * maxContexts, 64);
+  const seqBase = arena.reserve(slot * SEQUENCE_MAX, 64);
+  const savedAddr = arena.alloc(uc.slot, 64);
+  const slots = arena.alloc(8 * SEQUENCE_MAX, 8);
+  const writer = contextWriter(arch, arena, stack);
+  const ucAddr = (i: number) => arena.base + ucBase + i * slot;
+  const symbolN = new Map<string, number>();
+  const fnAddr = (name: string) => {
+    let a = symbolN.get(name);
+    if (a === undefined) symbolN.set(name, (a = Number(symbol(name))));
+    return a;
+  };
+
+  // --- contexts are written as they are listed: context i calls fn(words), then goes on with i+1 ---
+  let n = 0;
+  let lastFn = 0;
+  let presetPending = false;
+  let frameVerified = false;
+  const words: Word[] = []; // one scratch array for every context's arguments
+  /** Write the next context: fn(words[0..k-1]). */
+  const put = (fn: number, k: number, unblocked = false): void => {
+    const i = n++;
+    if (i >= maxContexts) throw new Error(`spawn engine: more than the ${maxContexts} contexts planned`);
+    const o = ucBase + i * slot;
+    const top = SHARED_STACK + (arch.makecontextWritesFrame ? (i + 1) * FRAME_SLOT : 0);
+    // the last context (_exit) never returns: its link is never followed
+    const link = ucAddr(i + 1);
+    // glibc's makecontext checks the emulation on the first context and on the first with
+    // arguments in its frame (more than six)
+    if (i === 0 || (k > 6 && !frameVerified)) {
+      frameVerified ||= k > 6;
+      writer.writeVerified(o, fn, words, k, top, link, unblocked, `context ${i}`);
+    } else {
+      writer.write(o, fn, words, k, top, link, unblocked);
+    }
+    // a go byte's place starts invalid: only the parent's 0 lets the child go on
+    if (presetPending) arena.u8[o + uc.pc + TRIP_BYTE] = 0xff;
+    presetPending = false;
+    lastFn = fn;
+  };
+  /** the next context's trip byte, as seen from the context about to be written */
+  const nextTripByte = () => ucAddr(n + 1) + uc.pc + TRIP_BYTE;
+  let lastBuffer = 0; // the latest clock_gettime buffer, which a timed record sends
+  // argv and envp arrays, laid out once for all the execve attempts of a PATH search
+  const strvs = new Map<readonly string[], number>();
+  const call = (fn: string, args: readonly Arg[], unblocked = false) => {
+    const k = args.length;
+    for (let j = 0; j < k; j++) {
+      const a = args[j];
+      if (typeof a === 'number' || typeof a === 'bigint') words[j] = a;
+      else if ('buffer' in a) words[j] = lastBuffer = arena.alloc(a.buffer, 16);
+      else if ('strv' in a) {
+        let v = strvs.get(a.strv);
+        if (v === undefined) strvs.set(a.strv, (v = materializeArg(arena, a, childFd, errnoLoc)));
+        words[j] = v;
+      } else words[j] = materializeArg(arena, a, childFd, errnoLoc);
+    }
+    put(fnAddr(fn), k, unblocked);
+  };
+  // the engine's own contexts, the most frequent: their arguments need no resolving
+  const MEMCPY = fnAddr('memcpy');
+  const MEMSET = fnAddr('memset');
+  const WRITEV = fnAddr('writev');
+  const tripwire = () => {
+    words[0] = nextTripByte();
+    words[1] = errnoLoc;
+    words[2] = 1;
+    put(MEMCPY, 3);
+  };
+  const resetErrno = () => {
+    words[0] = errnoLoc;
+    words[1] = 0;
+    words[2] = 4;
+    put(MEMSET, 3);
+  };
+
   const steps: StepInfo[] = [];
   let recordsFd: number | null = null;
   let channelFd: number | null = null;
+  // records written to the pipe are read only at checkpoints: between two of them they must fit in it
+  const pipeFd = childFd.records;
+  let pipeBytes = 0;
   const resolveFd = (fd: { slot: string } | number | null): number | null => {
     if (fd === null || typeof fd === 'number') return fd;
     const n = childFd[fd.slot];
     if (n === undefined) throw new Error(`spawn engine: unknown fd slot "${fd.slot}"`);
     return n;
   };
-  const add = (c: Omit<ContextSpec, 'unblocked' | 'presetNext'> & Partial<ContextSpec>) =>
-    ctxs.push({ unblocked: false, presetNext: false, ...c });
-  const record = (step: number, kind: number, fd: number) =>
-    add({ fn: 'writev', args: [fd, { recordOf: step, kind }, 2], step, role: 'record' });
-  const tripwire = (step: number) => add({ fn: 'memcpy', args: [{ nextPc: true }, { errnoAddress: true }, 1], step, role: 'tripwire' });
-  const resetErrno = (step: number) => add({ fn: 'memset', args: [{ errnoAddress: true }, 0, 4], step, role: 'errno-reset' });
+  const record = (step: number, kind: number, fd: number, timed = false) => {
+    words[0] = fd;
+    words[1] = recordIov(arena, step, kind, errnoLoc, timed ? lastBuffer : 0);
+    words[2] = timed ? 3 : 2;
+    put(WRITEV, 3);
+    if (fd === pipeFd && (pipeBytes += timed ? 24 : 8) > PIPE_CAPACITY) {
+      throw new Error(`spawn engine: ${pipeBytes} bytes of records between checkpoints exceed the pipe (${program.steps.length} steps)`);
+    }
+  };
 
   // --- engine prologue: zero errno (the child's is a copy of ours), normalise fds ---
-  const setup = (fn: string, args: Arg[], desc: string) => {
-    const index = steps.length;
-    steps.push({ index, desc, op: 'call', check: 'trip' });
-    add({ fn, args, step: index, role: 'setup' });
-    if (fn !== 'memset') tripwire(index);
+  const setup = (fn: string, args: number[], desc: string) => {
+    steps.push({ index: steps.length, desc, op: 'call', check: 'trip' });
+    call(fn, args);
+    tripwire();
   };
-  setup('memset', [{ errnoAddress: true }, 0, 4], 'errno = 0');
+  steps.push({ index: 0, desc: 'errno = 0', op: 'call', check: 'trip' });
+  resetErrno();
   keepFds.forEach((fd, i) => setup('dup3', [fd, base + i, O_CLOEXEC], `dup3(${fd}, ${base + i}) keep ${program.keep[i]}`));
   setup('close_range', [3, base - 1, 0], `close_range(3, ${base - 1}): close everything inherited`);
   setup('close_range', [base + keepFds.length, 0xffffffff, 0], `close_range(${base + keepFds.length}, ~0)`);
@@ -145,18 +274,23 @@ export function buildChain(program: Program, parentFds: Record<string, number>, 
     switch (s.op) {
       case 'call':
       case 'syscall': {
-        const args = s.op === 'syscall' ? [arch.syscalls[s.name], ...s.args] : s.args;
-        add({ fn: s.op === 'syscall' ? 'syscall' : s.fn, args, step: index, role: 'step' });
-        const wantsRecord = s.check === 'full' || s.check === 'warn' || s.check === 'report';
-        if (wantsRecord && recordsFd !== null) record(index, RECORD.STEP, recordsFd);
-        if (s.check === 'full' || s.check === 'trip') tripwire(index);
-        if (s.check === 'warn' || s.check === 'report' || s.check === 'ignore') resetErrno(index);
+        if (s.op === 'syscall') call('syscall', [arch.syscalls[s.name], ...s.args]);
+        else call(s.fn, s.args);
+        const check = s.check;
+        if (recordsFd !== null && (check === 'full' || check === 'warn' || check === 'report')) record(index, RECORD.STEP, recordsFd);
+        if (check === 'full' || check === 'trip') tripwire();
+        if (check === 'warn' || check === 'report' || check === 'ignore') resetErrno();
         break;
       }
       case 'checkpoint':
         if (channelFd === null) throw new Error(`spawn engine: checkpoint "${s.name}" without a channel`);
         record(index, RECORD.CHECKPOINT, channelFd);
-        add({ fn: 'read', args: [channelFd, { nextPc: true }, 1], step: index, role: 'go-byte', presetNext: true });
+        words[0] = channelFd;
+        words[1] = nextTripByte();
+        words[2] = 1;
+        put(fnAddr('read'), 3);
+        presetPending = true;
+        pipeBytes = 0;
         break;
       case 'records':
         recordsFd = resolveFd(s.fd);
@@ -166,224 +300,64 @@ export function buildChain(program: Program, parentFds: Record<string, number>, 
         break;
       case 'timestamp':
         if (recordsFd !== null) {
-          add({ fn: 'clock_gettime', args: [CLOCK_MONOTONIC, { buffer: 16 }], step: index, role: 'timestamp' });
-          add({ fn: 'writev', args: [recordsFd, { recordOf: index, kind: RECORD.TIMESTAMP }, 3], step: index, role: 'record' });
+          call('clock_gettime', [CLOCK_MONOTONIC, { buffer: 16 }]);
+          record(index, RECORD.TIMESTAMP, recordsFd, true);
         }
         break;
       case 'exec':
-        add({ fn: 'execve', args: [{ str: s.path }, { strv: s.argv }, { strv: s.envp }], step: index, role: 'exec', unblocked: true });
+        call('execve', [{ str: s.path }, { strv: s.argv }, { strv: s.envp }], true);
         if (recordsFd !== null) record(index, RECORD.EXEC, recordsFd);
-        resetErrno(index);
+        resetErrno();
         break;
       case 'exit':
-        add({ fn: '_exit', args: [s.code], step: index, role: 'exit' });
+        call('_exit', [s.code]);
         break;
     }
   }
-  const last = ctxs[ctxs.length - 1];
-  if (!last || last.fn !== '_exit') {
+  if (lastFn !== fnAddr('_exit')) {
     // falling off the chain makes __start_context call exit(), running Node's atexit code in the child
     throw new Error('spawn engine: a program must end with an exit step');
   }
-  checkRecordBudget(ctxs, program, childFd);
-  mark('engine: contexts listed');
-  return materialize(ctxs, steps, childFd, errnoLoc, arch);
-}
-
-/** Records written to a pipe are read only at checkpoints: between two of them they must fit in it. */
-function checkRecordBudget(ctxs: ContextSpec[], program: Program, childFd: Record<string, number>): void {
-  const pipeFd = childFd.records;
-  if (pipeFd === undefined) return;
-  let bytes = 0;
-  for (const c of ctxs) {
-    if (c.role === 'go-byte') bytes = 0;
-    if (c.role === 'record' && c.args[0] === pipeFd) bytes += c.args[2] === 3 ? 24 : 8;
-    if (bytes > PIPE_CAPACITY) throw new Error(`spawn engine: ${bytes} bytes of records between checkpoints exceed the pipe (${program.steps.length} steps)`);
-  }
-}
-
-function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<string, number>, errnoLoc: bigint, arch: ArchInfo): BuiltChain {
-  const lc = libc();
-  const uc = arch.ucontext;
-  const n = ctxs.length;
-  // size the arena: contexts, the clone sequence and what their arguments need
-  let need = (n + SEQUENCE_MAX + 1) * uc.slot + 4096 + 8 * SEQUENCE_MAX;
-  for (const c of ctxs) for (const a of c.args) need += argBytes(a);
-  const arena = new Arena(roundUp(need, PAGE));
-  const ucBase = arena.reserve(uc.slot * n, 64);
-  const ucAddr = (i: number) => arena.addr(ucBase + i * uc.slot);
-  const ucBaseN = Number(arena.addr(ucBase));
-  const ucAddrN = (i: number) => ucBaseN + i * uc.slot;
-  mark('engine: arena mapped');
-
-  // one stack for all contexts, with a PROT_NONE guard page below it; the clone sequence's frames
-  // sit above the child's, past a gap its calls run in
-  const sequenceLow = SHARED_STACK + n * FRAME_SLOT;
-  const stackLen = roundUp(sequenceLow + SEQUENCE_GAP + SEQUENCE_MAX * FRAME_SLOT, PAGE);
-  const map = BigInt(lc.mmap(null, stackLen + PAGE, 3, 0x22, -1, 0n));
-  if (map === 0xffffffffffffffffn) throw sysError('mmap chain stack');
-  if (lc.mprotect(map, PAGE, 0) !== 0) throw sysError('mprotect guard page');
-  const stackBase = map + BigInt(PAGE);
-  const cloneStackTop = stackBase + BigInt(SHARED_STACK);
-
-  // template context: one getcontext, copied for every context (2x faster than one each)
-  const tmplAddr = arena.alloc(uc.slot, 64);
-  if (lc.getcontext(tmplAddr) !== 0) throw sysError('getcontext');
-  const tmpl = arena.u8.slice(arena.offsetOf(tmplAddr), arena.offsetOf(tmplAddr) + uc.size);
-
-  const dv = arena.view;
-  const records = new Map<string, bigint>();
-  const recordIov = (step: number, kind: number, withTime: boolean, tsBuf: bigint): bigint => {
-    const key = `${step}:${kind}`;
-    let iov = records.get(key);
-    if (iov === undefined) {
-      const tag = arena.alloc(4, 4);
-      arena.setU32(tag, ((kind & 0xff) << 24) | step);
-      iov = arena.alloc(48, 8);
-      arena.setU64(iov, tag);
-      arena.setU64(iov + 8n, 4n);
-      arena.setU64(iov + 16n, errnoLoc); // errno is read straight from TLS when the record is written
-      arena.setU64(iov + 24n, 4n);
-      if (withTime) {
-        arena.setU64(iov + 32n, tsBuf);
-        arena.setU64(iov + 40n, 16n);
-      }
-      records.set(key, iov);
-    }
-    return iov;
-  };
-
-  // makecontext, written from JS: 780 koffi calls cost ~20 ms; writing the registers and the
-  // frame ourselves costs ~1 ms. Checked against glibc's makecontext below (twice, byte for
-  // byte), and the koffi path stays for architectures without an emulation.
-  const stackView = new DataView(lc.koffi.view(stackBase, stackLen) as ArrayBuffer);
-  const emulate = makecontextEmulation(arch, stackBase, stackView, dv, arena);
-
-  /**
-   * Context at `addr`: run fn(args) on a stack of `top` bytes above the stack base, then go on
-   * with `link`; every signal blocked unless `unblocked`. `verify`: glibc's makecontext writes
-   * the same context after ours, and the bytes must match. Addresses are plain numbers here (user
-   * addresses fit in 47 bits): BigInt arithmetic, run by the interpreter ~750 times, cost more
-   * than everything else in this loop.
-   */
-  const stackBaseN = Number(stackBase);
-  const arenaBaseN = Number(arena.base);
-  const writeContext = (addr: number, fn: number, args: Word[], top: number, link: number, unblocked: boolean, verify: boolean, what: string) => {
-    const o = addr - arenaBaseN;
-    arena.u8.set(tmpl, o);
-    if (uc.fpregsPtr !== undefined && uc.fpregsMem !== undefined) put64(dv, o + uc.fpregsPtr, addr + uc.fpregsMem);
-    put64(dv, o + uc.stackSp, stackBaseN);
-    dv.setUint32(o + uc.stackFlags, 0, true);
-    put64(dv, o + uc.stackSize, top);
-    // uc_link must be set before makecontext: glibc copies it into the new frame
-    put64(dv, o + uc.link, link);
-    // every context runs with all signals blocked: no inherited runtime handler may run in the
-    // child; exec contexts get an empty mask, which is what unblocks signals for the new program
-    const mask = unblocked ? 0 : 0xffffffff;
-    dv.setUint32(o + uc.sigmask, mask, true);
-    dv.setUint32(o + uc.sigmask + 4, mask, true);
-    const real = () => {
-      const va: unknown[] = [];
-      for (const v of args) va.push('int64_t', BigInt.asIntN(64, BigInt(v)));
-      lc.makecontext(BigInt(addr), BigInt(fn), args.length, ...va);
-    };
-    if (!emulate) real();
-    else if (!verify) emulate(o, fn, args, stackBaseN + top, link);
-    else {
-      // ours, then glibc's on the same context: they must write the very same bytes
-      emulate(o, fn, args, stackBaseN + top, link);
-      const ours = arena.u8.slice(o, o + uc.size);
-      const frameFrom = top - FRAME_SLOT;
-      const ourFrame = new Uint8Array(stackView.buffer.slice(frameFrom, top));
-      real();
-      const theirs = arena.u8.subarray(o, o + uc.size);
-      const theirFrame = new Uint8Array(stackView.buffer.slice(frameFrom, top));
-      if (!Buffer.from(ours).equals(Buffer.from(theirs)) || !Buffer.from(ourFrame).equals(Buffer.from(theirFrame))) {
-        throw new Error(`spawn engine: the makecontext emulation differs from glibc's (${what}); this glibc needs the slow path`);
-      }
-    }
-    // self-check of the layout assumptions: a wrong table must fail here, loudly, not in the child
-    if (get64(dv, o + uc.pc) !== fn) throw new Error(`spawn engine: ucontext layout mismatch at ${what} (pc)`);
-    if (args.length && !sameWord(dv, o + uc.arg0, args[0])) {
-      throw new Error(`spawn engine: ucontext layout mismatch at ${what} (first argument)`);
-    }
-    if (arch.makecontextWritesFrame) {
-      const sp = get64(dv, o + uc.sp);
-      const frameTop = stackBaseN + top;
-      if (sp >= frameTop || sp < frameTop - FRAME_SLOT || (sp + 8) % 16 !== 0) {
-        throw new Error(`spawn engine: frame of ${what} outside its ladder slot`);
-      }
-    }
-  };
-  const symbolN = new Map<string, number>();
-  const fnAddr = (name: string) => {
-    let a = symbolN.get(name);
-    if (a === undefined) symbolN.set(name, (a = Number(symbol(name))));
-    return a;
-  };
-
-  const verifyAt = new Set<number>([0, ctxs.findIndex((c) => c.args.length > 6)].filter((i) => i >= 0));
-  let lastBuffer = 0n;
-  for (let i = 0; i < n; i++) {
-    const c = ctxs[i];
-    const args: Word[] = c.args.map((a) => {
-      if (typeof a === 'number') return a;
-      if (typeof a === 'object' && 'nextPc' in a) return ucAddrN(i + 1) + uc.pc + TRIP_BYTE;
-      if (typeof a === 'object' && 'recordOf' in a) return recordIov(a.recordOf, a.kind, c.args[2] === 3, lastBuffer);
-      const v = materializeArg(arena, a, childFd, errnoLoc);
-      if (typeof a === 'object' && 'buffer' in a) lastBuffer = v;
-      return v;
-    });
-    const top = SHARED_STACK + (arch.makecontextWritesFrame ? (i + 1) * FRAME_SLOT : 0);
-    writeContext(ucAddrN(i), fnAddr(c.fn), args, top, i + 1 < n ? ucAddrN(i + 1) : 0, c.unblocked, verifyAt.has(i), `context ${i}`);
-  }
   mark('engine: contexts written');
-  for (let i = 0; i + 1 < n; i++) if (ctxs[i].presetNext) arena.setU8(ucAddr(i + 1) + BigInt(uc.pc + TRIP_BYTE), 0xff);
 
-  // the clone sequence's memory: its contexts, the context swapcontext saves ours in, and one
-  // errno slot per call
-  const seqBase = arena.reserve(uc.slot * SEQUENCE_MAX, 64);
-  const seqAddr = (k: number) => arena.addr(seqBase + k * uc.slot);
-  const savedAddr = arena.alloc(uc.slot, 64);
-  const slots = arena.alloc(8 * SEQUENCE_MAX, 8);
-
+  const seqAddr = (k: number) => arena.base + seqBase + k * slot;
   /**
    * Write the clone sequence for `joins`: [errno = 0; setns; errno → slot]... errno's low byte →
    * the child's start address; errno = 0; clone; errno → slot; [errno = 0; setns back; errno →
    * slot]...; then back to the saved context. Returns where each result lands.
    */
   const writeSequence = (cloneFlags: number, joins: NamespaceJoin[]) => {
-    const calls: Array<{ fn: string; args: bigint[] }> = [];
-    const slotOf = (k: number) => slots + BigInt(4 * k);
+    const calls: Array<{ fn: string; args: Word[] }> = [];
+    const slotOf = (k: number) => slots + 4 * k;
     let nSlots = 0;
-    const checked = (fn: string, args: bigint[]): number => {
+    const checked = (fn: string, args: Word[]): number => {
       const slot = nSlots++;
       calls.push({ fn, args });
-      calls.push({ fn: 'memcpy', args: [slotOf(slot), errnoLoc, 4n] });
+      calls.push({ fn: 'memcpy', args: [slotOf(slot), errnoLoc, 4] });
       return slot;
     };
-    const zeroErrno = () => calls.push({ fn: 'memset', args: [errnoLoc, 0n, 4n] });
+    const zeroErrno = () => calls.push({ fn: 'memset', args: [errnoLoc, 0, 4] });
     zeroErrno();
     // errno stays 0 through successful calls: the first failure poisons the child's start address
-    const enter = joins.map((j) => checked('setns', [BigInt(j.fd), BigInt(j.flag)]));
+    const enter = joins.map((j) => checked('setns', [j.fd, j.flag]));
     if (joins.length) {
       const cloneIndex = calls.length + 2; // after this memcpy and the errno reset
-      calls.push({ fn: 'memcpy', args: [seqAddr(cloneIndex) + BigInt(uc.arg0 + TRIP_BYTE), errnoLoc, 1n] });
+      calls.push({ fn: 'memcpy', args: [seqAddr(cloneIndex) + uc.arg0 + TRIP_BYTE, errnoLoc, 1] });
       zeroErrno();
     }
     const pidSlot = nSlots++;
-    const clone = checked('clone', [symbol('setcontext'), cloneStackTop, BigInt((cloneFlags | SIGCHLD | CLONE_PARENT_SETTID) >>> 0), ucAddr(0), slotOf(pidSlot)]);
+    const clone = checked('clone', [fnAddr('setcontext'), stack.base + SHARED_STACK, (cloneFlags | SIGCHLD | CLONE_PARENT_SETTID) >>> 0, ucAddr(0), slotOf(pidSlot)]);
     const back = joins.map((j) => {
       zeroErrno();
-      return checked('setns', [BigInt(j.backFd), BigInt(j.flag)]);
+      return checked('setns', [j.backFd, j.flag]);
     });
     if (calls.length > SEQUENCE_MAX) throw new Error(`spawn engine: a clone sequence of ${calls.length} calls (at most ${SEQUENCE_MAX})`);
     for (let k = 0; k < nSlots; k++) arena.setU32(slotOf(k), 0);
     calls.forEach((c, k) => {
       const top = sequenceLow + SEQUENCE_GAP + (k + 1) * FRAME_SLOT;
-      writeContext(Number(seqAddr(k)), fnAddr(c.fn), c.args, top, Number(k + 1 < calls.length ? seqAddr(k + 1) : savedAddr), false, false, `clone sequence ${k}`);
+      writer.write(seqBase + k * slot, fnAddr(c.fn), c.args, c.args.length, top, k + 1 < calls.length ? seqAddr(k + 1) : savedAddr, false);
     });
-    const read = (slot: number) => dv.getInt32(arena.offsetOf(slotOf(slot)), true);
+    const read = (slot: number) => arena.getI32(slotOf(slot));
     return { enter: () => enter.map(read), clone: () => read(clone), pid: () => read(pidSlot), back: () => back.map(read) };
   };
 
@@ -403,7 +377,7 @@ function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<str
       const old = Buffer.alloc(128);
       // the child needs its arena, its stack and this thread's TLS: errno, and the TCB that
       // glibc reads through the thread pointer (stack guard, cancellation state)
-      const keep = [arena.base, stackBase, errnoLoc, BigInt(lc.pthreadSelf())];
+      const keep = [BigInt(arena.base), BigInt(stack.base), BigInt(errnoLoc), BigInt(lc.pthreadSelf())];
       const swapped = withSmallFootprint(keep, () => {
         lc.pthreadSigmask(SIG_SETMASK, all, old);
         try {
@@ -422,7 +396,7 @@ function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<str
       // of copying it: ~100 copies fewer, charged to no cgroup (with a memory limit they were the
       // init's main charge, and how many happened after it joined its cgroup varied run to run).
       arena.release();
-      lc.munmap(map, stackLen + PAGE);
+      releaseStack();
       const failedJoin = enterErrnos.findIndex((e) => e !== 0);
       const failedBack = backErrnos.findIndex((e) => e !== 0);
       let childSignal: number | undefined;
@@ -449,95 +423,43 @@ function materialize(ctxs: ContextSpec[], steps: StepInfo[], childFd: Record<str
   return built;
 }
 
-/** A 64-bit value: a number (exact below 2^53: every user address, every small argument) or a BigInt. */
-type Word = number | bigint;
-
-const TWO32 = 4294967296;
-
-/** Little-endian 64-bit store; negative numbers are stored in two's complement. */
-function put64(dv: DataView, off: number, v: Word): void {
-  if (typeof v === 'bigint') {
-    dv.setBigUint64(off, BigInt.asUintN(64, v), true);
-    return;
-  }
-  dv.setUint32(off, v >>> 0, true);
-  dv.setUint32(off + 4, Math.floor(v / TWO32) >>> 0, true);
-}
-
-/** Little-endian 64-bit load as a number (for addresses: below 2^53). */
-function get64(dv: DataView, off: number): number {
-  return dv.getUint32(off, true) + dv.getUint32(off + 4, true) * TWO32;
-}
-
-function sameWord(dv: DataView, off: number, v: Word): boolean {
-  return dv.getBigUint64(off, true) === BigInt.asUintN(64, BigInt(v));
-}
-
-type Emulation = (ucOffset: number, fn: number, args: Word[], stackTop: number, link: number) => void;
-
 /**
- * glibc's x86_64 makecontext (sysdeps/unix/sysv/linux/x86_64/makecontext.c), in JS: the frame
- * below the stack top holds the return address (__start_context), the arguments past the sixth
- * and uc_link; RBX points at uc_link; the first six arguments go to registers. Null when the
- * architecture has no emulation (the caller then calls makecontext through koffi).
+ * A record's iovecs: {tag, 4}, {&errno, 4} (errno is read straight from TLS when the record is
+ * written) and, with a timestamp buffer, {it, 16}; the u32 tag (kind << 24 | step) follows them.
  */
-function makecontextEmulation(arch: ArchInfo, stackBase: bigint, stack: DataView, dv: DataView, arena: Arena): Emulation | null {
-  if (arch.name !== 'x86_64' || process.env.TSRUNC_REAL_MAKECONTEXT === '1') return null;
-  const lc = libc();
-  // __start_context is hidden: learn its address from one real makecontext on a scratch context
-  const scratch = arena.alloc(arch.ucontext.slot, 64);
-  if (lc.getcontext(scratch) !== 0) throw sysError('getcontext');
-  const so = arena.offsetOf(scratch);
-  dv.setBigUint64(so + arch.ucontext.stackSp, stackBase, true);
-  dv.setBigUint64(so + arch.ucontext.stackSize, BigInt(SHARED_STACK), true);
-  lc.makecontext(scratch, symbol('getpid'), 0);
-  const base = Number(stackBase);
-  const startContext = get64(stack, get64(dv, so + arch.ucontext.sp) - base);
-  const greg = (r: number) => 40 + 8 * r; // uc_mcontext.gregs[r]
-  const ARG_REGS = [8 /* RDI */, 9 /* RSI */, 12 /* RDX */, 14 /* RCX */, 0 /* R8 */, 1 /* R9 */];
-  const REG_RBX = 11;
-  const REG_RSP = 15;
-  const REG_RIP = 16;
-  return (o, fn, args, stackTop, link) => {
-    const onStack = Math.max(0, args.length - 6);
-    let sp = stackTop - 8 * (onStack + 1);
-    sp = sp - (sp % 16) - 8;
-    const idxLink = onStack + 1;
-    put64(dv, o + greg(REG_RIP), fn);
-    put64(dv, o + greg(REG_RBX), sp + 8 * idxLink);
-    put64(dv, o + greg(REG_RSP), sp);
-    put64(stack, sp - base, startContext);
-    put64(stack, sp + 8 * idxLink - base, link);
-    for (let i = 0; i < args.length; i++) {
-      if (i < 6) put64(dv, o + greg(ARG_REGS[i]), args[i]);
-      else put64(stack, sp + 8 * (i - 5) - base, args[i]);
-    }
-  };
+function recordIov(arena: Arena, step: number, kind: number, errnoLoc: number, timestamp: number): number {
+  const iovs = timestamp ? 3 : 2;
+  const iov = arena.alloc(16 * iovs + 4, 8);
+  const tag = iov + 16 * iovs;
+  // written as 32-bit halves into zeroed memory: the high half of a length stays 0
+  const u = arena.u32;
+  const w = (iov - arena.base) >> 2;
+  let lo = tag >>> 0;
+  u[w] = lo;
+  u[w + 1] = (tag - lo) / TWO32;
+  u[w + 2] = 4;
+  lo = errnoLoc >>> 0;
+  u[w + 4] = lo;
+  u[w + 5] = (errnoLoc - lo) / TWO32;
+  u[w + 6] = 4;
+  if (timestamp) {
+    lo = timestamp >>> 0;
+    u[w + 8] = lo;
+    u[w + 9] = (timestamp - lo) / TWO32;
+    u[w + 10] = 16;
+  }
+  u[w + 4 * iovs] = ((kind & 0xff) << 24) | step;
+  return iov;
 }
 
-function argBytes(a: unknown): number {
-  if (typeof a !== 'object' || a === null) return 0;
-  if ('str' in a) return Buffer.byteLength((a as { str: string }).str) + 1;
-  if ('strv' in a) return (a as { strv: string[] }).strv.reduce((n, s) => n + Buffer.byteLength(s) + 9, 16);
-  if ('bytes' in a) return (a as { bytes: Uint8Array }).bytes.length + 16;
-  if ('buffer' in a) return (a as { buffer: number }).buffer + 16;
-  if ('recordOf' in a) return 64;
-  if ('fdPath' in a) return 32;
-  if ('fprog' in a) return (a as { fprog: Uint8Array }).fprog.length + 48;
-  if ('sendFd' in a) return 160 + Buffer.byteLength((a as { data?: string }).data ?? '');
-  return 0;
-}
-
-function materializeArg(arena: Arena, a: Arg, childFd: Record<string, number>, errnoLoc: bigint): bigint {
-  if (typeof a === 'number') return BigInt(a);
-  if (typeof a === 'bigint') return a;
+function materializeArg(arena: Arena, a: Exclude<Arg, number | bigint>, childFd: Record<string, number>, errnoLoc: number): number {
   if ('str' in a) return arena.cString(a.str);
   if ('strv' in a) return arena.pointerArray(a.strv.map((s) => arena.cString(s)));
   if ('bytes' in a) return arena.bytes(a.bytes, a.align ?? 8);
   if ('slot' in a) {
     const fd = childFd[a.slot];
     if (fd === undefined) throw new Error(`spawn engine: unknown fd slot "${a.slot}"`);
-    return BigInt(fd);
+    return fd;
   }
   if ('errnoAddress' in a) return errnoLoc;
   if ('sendFd' in a) {
@@ -546,24 +468,26 @@ function materializeArg(arena: Arena, a: Arg, childFd: Record<string, number>, e
     const payload = Buffer.from(a.data ?? '\0');
     const iov = arena.alloc(16, 8);
     arena.setU64(iov, arena.bytes(payload, 8));
-    arena.setU64(iov + 8n, BigInt(payload.length));
+    arena.setU64(iov + 8, payload.length);
     const control = arena.alloc(24, 8);
-    arena.setU64(control, 20n);
-    arena.setU32(control + 8n, 1);
-    arena.setU32(control + 12n, 1);
-    arena.setU32(control + 16n, a.sendFd);
+    arena.setU64(control, 20);
+    arena.setU32(control + 8, 1);
+    arena.setU32(control + 12, 1);
+    arena.setU32(control + 16, a.sendFd);
     const msg = arena.alloc(56, 8);
-    arena.setU64(msg + 16n, iov);
-    arena.setU64(msg + 24n, 1n);
-    arena.setU64(msg + 32n, control);
-    arena.setU64(msg + 40n, 24n);
+    arena.setU64(msg + 16, iov);
+    arena.setU64(msg + 24, 1);
+    arena.setU64(msg + 32, control);
+    arena.setU64(msg + 40, 24);
     return msg;
   }
   if ('fprog' in a) {
     const filter = arena.bytes(a.fprog, 8);
-    const prog = arena.alloc(16, 8); // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
-    arena.view.setUint16(arena.offsetOf(prog), a.fprog.length / 8, true);
-    arena.setU64(prog + 8n, filter);
+    // struct sock_fprog { unsigned short len; struct sock_filter *filter; }: len as a u32 (its
+    // padding is zero either way)
+    const prog = arena.alloc(16, 8);
+    arena.setU32(prog, a.fprog.length / 8);
+    arena.setU64(prog + 8, filter);
     return prog;
   }
   if ('fdPath' in a) {

@@ -9,7 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { launch } from '../../src/spawn/launch';
+import { buildChain } from '../../src/spawn/chain';
 import { RECORD, type Program, type Step } from '../../src/spawn/program';
+import { hostArch } from '../../src/linux/arch';
 import { waitChild } from '../../src/linux/libc';
 
 function program(steps: Step[]): Program {
@@ -169,6 +171,110 @@ describe('spawn engine', () => {
     );
     assert.equal(fs.readlinkSync('/proc/thread-self/ns/pid_for_children'), before);
     assert.equal(fs.existsSync(marker), false);
+  });
+
+  it('keeps every signal blocked while the chain runs', () => {
+    const child = launch({ program: program([{ op: 'checkpoint', name: 'wait', desc: 'checkpoint: wait' }, { op: 'exit', code: 0, desc: 'exit 0' }]), fds: {}, cloneFlags: 0 });
+    assert.equal(child.monitor.run({ stopAt: 'wait' }).kind, 'checkpoint');
+    const blocked = /^SigBlk:\s+([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+    child.monitor.go();
+    child.monitor.run();
+    child.close();
+    assert.equal(waitChild(child.pid)?.exitCode, 0);
+    // all but SIGKILL and SIGSTOP, which the kernel never blocks
+    assert.equal(blocked, 'fffffffffffbfeff');
+  });
+
+  it('passes the arguments past the sixth in the frame', () => {
+    const out = path.join(tmp, 'args');
+    const fd = fs.openSync(out, 'w');
+    const child = launch({
+      program: {
+        keep: ['sync', 'records', 'out'],
+        keepBase: 64,
+        steps: [
+          { op: 'channel', fd: { slot: 'sync' }, desc: 'channel' },
+          { op: 'records', fd: { slot: 'records' }, desc: 'records' },
+          { op: 'call', fn: 'dprintf', args: [{ slot: 'out' }, { str: '%d %d %d %d %d %d %s' }, 1, 2, 3, 4, -5, 6, { str: 'seven' }], desc: 'dprintf', check: 'full' },
+          { op: 'exit', code: 0, desc: 'exit 0' },
+        ],
+      },
+      fds: { out: fd },
+      cloneFlags: 0,
+    });
+    fs.closeSync(fd);
+    assert.equal(child.monitor.run().kind, 'eof');
+    child.close();
+    assert.equal(waitChild(child.pid)?.exitCode, 0);
+    assert.equal(fs.readFileSync(out, 'utf8'), '1 2 3 4 -5 6 seven');
+  });
+
+  it('sends timestamps with their records', () => {
+    const before = process.hrtime.bigint();
+    const child = launch({ program: program([{ op: 'timestamp', label: 'one', desc: 'timestamp: one' }, { op: 'exit', code: 0, desc: 'exit 0' }]), fds: {}, cloneFlags: 0 });
+    assert.equal(child.monitor.run().kind, 'eof');
+    child.close();
+    waitChild(child.pid);
+    const after = process.hrtime.bigint();
+    assert.equal(child.monitor.timestamps.length, 1);
+    const { label, ns } = child.monitor.timestamps[0];
+    assert.equal(label, 'timestamp: one');
+    assert.ok(ns > before && ns < after, `${ns} between ${before} and ${after}`);
+  });
+
+  it('lays out a program that outgrows the arena guessed for it', () => {
+    const big = Buffer.alloc(6 << 20); // far past the data room first guessed for 4 steps: laid out again, twice
+    for (let i = 0; i < big.length; i += 4096) big.write(`page ${i / 4096}`, i);
+    const out = path.join(tmp, 'big');
+    const fd = fs.openSync(out, 'w');
+    const child = launch({
+      program: {
+        keep: ['sync', 'records', 'out'],
+        keepBase: 64,
+        steps: [
+          { op: 'channel', fd: { slot: 'sync' }, desc: 'channel' },
+          { op: 'records', fd: { slot: 'records' }, desc: 'records' },
+          { op: 'call', fn: 'write', args: [{ slot: 'out' }, { bytes: big }, big.length], desc: 'write 6 MiB', check: 'full' },
+          { op: 'exit', code: 0, desc: 'exit 0' },
+        ],
+      },
+      fds: { out: fd },
+      cloneFlags: 0,
+    });
+    fs.closeSync(fd);
+    assert.equal(child.monitor.run().kind, 'eof');
+    child.close();
+    assert.equal(waitChild(child.pid)?.exitCode, 0);
+    assert.ok(fs.readFileSync(out).equals(big));
+  });
+
+  it('runs the same with glibc\'s makecontext for every context (TSRUNC_REAL_MAKECONTEXT=1)', () => {
+    const out = path.join(tmp, 'real');
+    process.env.TSRUNC_REAL_MAKECONTEXT = '1';
+    let child;
+    try {
+      child = launch({ program: program([{ op: 'checkpoint', name: 'one', desc: 'checkpoint: one' }, ...shell('grep SigBlk /proc/self/status', out)]), fds: {}, cloneFlags: 0 });
+    } finally {
+      delete process.env.TSRUNC_REAL_MAKECONTEXT;
+    }
+    const emulated = buildChain(program([{ op: 'checkpoint', name: 'one', desc: 'checkpoint: one' }, ...shell('grep SigBlk /proc/self/status', out)]), { sync: 0, records: 1 });
+    assert.ok(child.chain.arenaBytes > emulated.arenaBytes, 'full-size contexts (the emulation writes compact ones)');
+    assert.equal(child.monitor.run().kind, 'eof');
+    child.close();
+    assert.equal(waitChild(child.pid)?.exitCode, 0);
+    assert.match(fs.readFileSync(out, 'utf8'), /SigBlk:\s+0000000000000000/);
+  });
+
+  it('checks its makecontext emulation against glibc\'s: a wrong ucontext table is refused', (t) => {
+    const arch = hostArch();
+    if (arch.name !== 'x86_64') return t.skip('the emulation is x86_64 only');
+    // uc_link at a wrong offset: glibc's makecontext reads the real one and writes another frame
+    const wrong = { ...arch, ucontext: { ...arch.ucontext, link: 0 } };
+    const steps: Step[] = [{ op: 'exit', code: 0, desc: 'exit 0' }];
+    assert.throws(() => buildChain({ keep: [], keepBase: 64, steps }, {}, wrong), /makecontext emulation differs from glibc's/);
+    const badPc = { ...arch, ucontext: { ...arch.ucontext, pc: arch.ucontext.pc + 8 } };
+    assert.throws(() => buildChain({ keep: [], keepBase: 64, steps }, {}, badPc), /disagrees with the makecontext emulation/);
+    assert.equal(buildChain({ keep: [], keepBase: 64, steps }, {}, arch).contexts, 6);
   });
 
   it('refuses a program that does not end with exit', () => {
