@@ -28,6 +28,22 @@ function shell(script: string, out: string): Step[] {
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-engine-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/** Run one checked call, given the child's fd of a fresh file; returns what it wrote there. */
+function runCallWritingTo(name: string, call: (out: { slot: string }) => Step): Buffer {
+  const out = path.join(tmp, name);
+  const fd = fs.openSync(out, 'w');
+  const child = launch({
+    program: { ...program([call({ slot: 'out' }), { op: 'exit', code: 0, desc: 'exit 0' }]), keep: ['sync', 'records', 'out'] },
+    fds: { out: fd },
+    cloneFlags: 0,
+  });
+  fs.closeSync(fd);
+  assert.equal(child.monitor.run().kind, 'eof');
+  child.close();
+  assert.equal(waitChild(child.pid)?.exitCode, 0);
+  return fs.readFileSync(out);
+}
+
 describe('spawn engine', () => {
   it('runs the steps, answers checkpoints, and the child executes with only fds 0-2 and no blocked signals', () => {
     const out = path.join(tmp, 'ok');
@@ -186,27 +202,8 @@ describe('spawn engine', () => {
   });
 
   it('passes the arguments past the sixth in the frame', () => {
-    const out = path.join(tmp, 'args');
-    const fd = fs.openSync(out, 'w');
-    const child = launch({
-      program: {
-        keep: ['sync', 'records', 'out'],
-        keepBase: 64,
-        steps: [
-          { op: 'channel', fd: { slot: 'sync' }, desc: 'channel' },
-          { op: 'records', fd: { slot: 'records' }, desc: 'records' },
-          { op: 'call', fn: 'dprintf', args: [{ slot: 'out' }, { str: '%d %d %d %d %d %d %s' }, 1, 2, 3, 4, -5, 6, { str: 'seven' }], desc: 'dprintf', check: 'full' },
-          { op: 'exit', code: 0, desc: 'exit 0' },
-        ],
-      },
-      fds: { out: fd },
-      cloneFlags: 0,
-    });
-    fs.closeSync(fd);
-    assert.equal(child.monitor.run().kind, 'eof');
-    child.close();
-    assert.equal(waitChild(child.pid)?.exitCode, 0);
-    assert.equal(fs.readFileSync(out, 'utf8'), '1 2 3 4 -5 6 seven');
+    const written = runCallWritingTo('args', (out) => ({ op: 'call', fn: 'dprintf', args: [out, { str: '%d %d %d %d %d %d %s' }, 1, 2, 3, 4, -5, 6, { str: 'seven' }], desc: 'dprintf', check: 'full' }));
+    assert.equal(written.toString('utf8'), '1 2 3 4 -5 6 seven');
   });
 
   it('sends timestamps with their records', () => {
@@ -225,27 +222,8 @@ describe('spawn engine', () => {
   it('lays out a program that outgrows the arena guessed for it', () => {
     const big = Buffer.alloc(6 << 20); // far past the data room first guessed for 4 steps: laid out again, twice
     for (let i = 0; i < big.length; i += 4096) big.write(`page ${i / 4096}`, i);
-    const out = path.join(tmp, 'big');
-    const fd = fs.openSync(out, 'w');
-    const child = launch({
-      program: {
-        keep: ['sync', 'records', 'out'],
-        keepBase: 64,
-        steps: [
-          { op: 'channel', fd: { slot: 'sync' }, desc: 'channel' },
-          { op: 'records', fd: { slot: 'records' }, desc: 'records' },
-          { op: 'call', fn: 'write', args: [{ slot: 'out' }, { bytes: big }, big.length], desc: 'write 6 MiB', check: 'full' },
-          { op: 'exit', code: 0, desc: 'exit 0' },
-        ],
-      },
-      fds: { out: fd },
-      cloneFlags: 0,
-    });
-    fs.closeSync(fd);
-    assert.equal(child.monitor.run().kind, 'eof');
-    child.close();
-    assert.equal(waitChild(child.pid)?.exitCode, 0);
-    assert.ok(fs.readFileSync(out).equals(big));
+    const written = runCallWritingTo('big', (out) => ({ op: 'call', fn: 'write', args: [out, { bytes: big }, big.length], desc: 'write 6 MiB', check: 'full' }));
+    assert.ok(written.equals(big));
   });
 
   it('runs the same with glibc\'s makecontext for every context (TSRUNC_REAL_MAKECONTEXT=1)', () => {
