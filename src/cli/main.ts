@@ -78,7 +78,7 @@ const HANDLERS: Record<string, (g: GlobalOptions, o: VerbOptions, args: string[]
   },
   state(g, _o, args) {
     const id = oneId(args, 'state');
-    const { containerState } = require('../container/lifecycle') as typeof import('../container/lifecycle');
+    const { containerState } = require('../container/oci-state') as typeof import('../container/oci-state');
     writeOut(JSON.stringify(containerState(store(g), id), null, '  ') + '\n');
     return 0;
   },
@@ -104,7 +104,7 @@ const HANDLERS: Record<string, (g: GlobalOptions, o: VerbOptions, args: string[]
     return code;
   },
   list(g, o) {
-    const { listContainers } = require('../container/lifecycle') as typeof import('../container/lifecycle');
+    const { listContainers } = require('../container/oci-state') as typeof import('../container/oci-state');
     const all = listContainers(store(g));
     if (o.quiet) writeOut(all.map((s) => `${s.id}\n`).join(''));
     else if (o.format === 'json') writeOut(JSON.stringify(all) + '\n');

@@ -139,32 +139,3 @@ export function destroy(store: StateStore, rec: ContainerRecord, warn: (m: strin
   runRuntimeHooks('poststop', spec?.hooks?.poststop, ociState(rec, 'stopped'), warn);
 }
 
-/** The state as `tsrunc state` prints it: the runtime-spec state plus runc's rootfs/created/owner. */
-export function stateOf(store: StateStore, rec: ContainerRecord): Record<string, unknown> {
-  const st = status(store, rec);
-  const out: Record<string, unknown> = {
-    ociVersion: rec.ociVersion,
-    id: rec.id,
-    pid: st === 'stopped' ? 0 : rec.pid,
-    status: st === 'creating' ? 'creating' : st,
-    bundle: rec.bundle,
-    rootfs: rec.rootfs,
-    created: rec.created,
-    owner: rec.owner,
-  };
-  if (rec.annotations && Object.keys(rec.annotations).length) out.annotations = rec.annotations;
-  return out;
-}
-
-export function containerState(store: StateStore, id: string): Record<string, unknown> {
-  return stateOf(store, readRecord(store, id));
-}
-
-export function listContainers(store: StateStore): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const id of store.list()) {
-    const rec = store.tryRead(id);
-    if (rec) out.push(stateOf(store, rec));
-  }
-  return out;
-}

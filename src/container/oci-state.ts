@@ -1,5 +1,9 @@
+// The state documents: what hooks get on stdin, and what `state` and `list` print. Kept apart
+// from lifecycle.ts (cgroups, signals, hooks) so that `state` and `list` load only this and the store.
+
 import type { State } from '../spec/types';
-import type { ContainerRecord } from '../state/store';
+import { status, type ContainerRecord, type StateStore } from '../state/store';
+import { notExist } from './errors';
 
 /** The runtime-spec state of a container, as hooks get it on stdin. */
 export function ociState(rec: ContainerRecord, status: State['status']): State {
@@ -7,4 +11,36 @@ export function ociState(rec: ContainerRecord, status: State['status']): State {
   if (rec.pid > 0 && status !== 'stopped') s.pid = rec.pid;
   if (rec.annotations && Object.keys(rec.annotations).length) s.annotations = rec.annotations;
   return s;
+}
+
+/** The state as `tsrunc state` prints it: the runtime-spec state plus runc's rootfs/created/owner. */
+export function stateOf(store: StateStore, rec: ContainerRecord): Record<string, unknown> {
+  const st = status(store, rec);
+  const out: Record<string, unknown> = {
+    ociVersion: rec.ociVersion,
+    id: rec.id,
+    pid: st === 'stopped' ? 0 : rec.pid,
+    status: st === 'creating' ? 'creating' : st,
+    bundle: rec.bundle,
+    rootfs: rec.rootfs,
+    created: rec.created,
+    owner: rec.owner,
+  };
+  if (rec.annotations && Object.keys(rec.annotations).length) out.annotations = rec.annotations;
+  return out;
+}
+
+export function containerState(store: StateStore, id: string): Record<string, unknown> {
+  const rec = store.tryRead(id);
+  if (!rec) throw notExist(id);
+  return stateOf(store, rec);
+}
+
+export function listContainers(store: StateStore): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const id of store.list()) {
+    const rec = store.tryRead(id);
+    if (rec) out.push(stateOf(store, rec));
+  }
+  return out;
 }

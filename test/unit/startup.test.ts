@@ -28,7 +28,7 @@ function requiredBy(args: string[]): string[] {
   return JSON.parse(out.slice(out.lastIndexOf('\n@@') + 3)) as string[];
 }
 
-test('state, list, kill and delete load neither koffi, the validators, nor node:child_process', () => {
+test('state, list, kill and delete load neither koffi, the validators, nor node:child_process; state and list not even the cgroup code', () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'tsrunc-test-startup-'));
   try {
     for (const args of [['state', 'nosuch'], ['list'], ['kill', 'nosuch'], ['delete', 'nosuch'], ['start', 'nosuch']]) {
@@ -38,6 +38,9 @@ test('state, list, kill and delete load neither koffi, the validators, nor node:
         assert.ok(!seen.includes(heavy), `${args[0]} loaded ${heavy}`);
       }
       assert.ok(!seen.some((r) => r.includes('validat')), `${args[0]} loaded the validators`);
+      if (args[0] === 'state' || args[0] === 'list') {
+        for (const heavy of ['cgroups', 'hooks', 'lifecycle']) assert.ok(!seen.some((r) => r.includes(heavy)), `${args[0]} loaded ${heavy}`);
+      }
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
