@@ -98,7 +98,9 @@ function thawIfFrozen(rec: ContainerRecord): void {
 }
 
 export async function deleteContainer(store: StateStore, id: string, force: boolean, warn: (m: string) => void): Promise<void> {
+  mark('delete: loaded');
   await withLock(store.root, id, () => {
+    mark('delete: locked');
     const rec = store.tryRead(id);
     if (!rec) {
       // a create that died before writing its state can leave an empty directory behind
@@ -129,6 +131,7 @@ export function destroy(store: StateStore, rec: ContainerRecord, warn: (m: strin
     const { stopUnit } = require('../linux/cgroups/systemd') as typeof import('../linux/cgroups/systemd');
     if (!stopUnit(rec.cgroups.systemdUnit, rec.cgroups.dirs[0])) warn(`could not remove cgroups: systemd kept ${rec.cgroups.dirs[0]} (${rec.cgroups.systemdUnit})`);
   }
+  mark('delete: no process left, spec read');
   const leaf = new Set(rec.cgroups.dirs);
   const failed = removeCgroupDirs(rec.cgroups.created).filter((f) => leaf.has(f.slice(0, f.lastIndexOf(':'))));
   if (failed.length) warn(`could not remove cgroups: ${failed.join(', ')}`);
