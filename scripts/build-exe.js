@@ -21,6 +21,9 @@ const tmp = `${out}.${process.pid}.tmp`;
 // competing with us): with its tier-up thresholds scaled by JIT_POLICY, everything stays in the
 // interpreter, and a run of /bin/true is faster in every phase (docs/performance.md).
 const JIT_POLICY = 1000;
-execFileSync(bun, ['build', '--compile', '--minify', '--bytecode', `--compile-jit-policy=${JIT_POLICY}`, path.join(root, 'dist', 'src', 'cli', 'main.js'), '--outfile', tmp], { stdio: ['ignore', 'ignore', 'inherit'] });
+// --no-compile-autoload-*: by default the executable reads .env and bunfig.toml from its working
+// directory at start, so a bunfig.toml there could preload any script into the runtime (as root)
+// and a .env could set TSRUNC_* variables; a runtime takes neither from wherever it was called.
+execFileSync(bun, ['build', '--compile', '--minify', '--bytecode', `--compile-jit-policy=${JIT_POLICY}`, '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', path.join(root, 'dist', 'src', 'cli', 'main.js'), '--outfile', tmp], { stdio: ['ignore', 'ignore', 'inherit'] });
 fs.renameSync(tmp, out); // atomically: a running test never sees half a binary
 console.log(`build-exe: wrote ${path.relative(root, out)} (${(fs.statSync(out).size / 1048576).toFixed(0)} MiB)`);

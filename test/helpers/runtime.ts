@@ -71,7 +71,7 @@ export class Runtime {
    * (or run -d) inherits them and keeps them open, as it does with containerd's pipes, and a pipe
    * would make us wait for the container's end.
    */
-  run(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; globals?: string[] } = {}): Result {
+  run(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; globals?: string[]; cwd?: string } = {}): Result {
     const out = path.join(this.tmp, `.out-${process.pid}-${++counter}`);
     const err = `${out}.err`;
     const outFd = fs.openSync(out, 'w+');
@@ -82,6 +82,7 @@ export class Runtime {
         stdio: [opts.input === undefined ? 'ignore' : 'pipe', outFd, errFd],
         env: opts.env ?? process.env,
         timeout: opts.timeoutMs ?? 30000,
+        cwd: opts.cwd,
       });
       if (r.error) throw r.error;
       return { code: r.status ?? -1, signal: r.signal, stdout: fs.readFileSync(out, 'utf8'), stderr: fs.readFileSync(err, 'utf8') };

@@ -52,6 +52,21 @@ describe('security', { skip: skipUnlessRoot }, () => {
     assert.doesNotMatch(stderr, CRASH, `tsrunc crashed:\n${stderr}`);
   }
 
+  it('takes nothing from the directory it is called in: no .env, no bunfig.toml preload (the executable would read both)', () => {
+    const dir = fs.mkdtempSync(path.join(rt.tmp, 'cwd-'));
+    const marker = path.join(dir, 'preloaded');
+    fs.writeFileSync(path.join(dir, '.env'), 'TSRUNC_TIMING=1\n');
+    fs.writeFileSync(path.join(dir, 'evil.js'), `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran')\n`);
+    fs.writeFileSync(path.join(dir, 'bunfig.toml'), 'preload = ["./evil.js"]\n');
+    const { TSRUNC_TIMING: _, ...env } = process.env;
+    const r = rt.run(['list'], { cwd: dir, env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!fs.existsSync(marker), 'a bunfig.toml in the working directory ran a script in the runtime');
+    assert.doesNotMatch(r.stderr, /timing/, 'a .env in the working directory set the runtime\'s environment');
+    // the check sees both: the same variable from the real environment is honoured
+    assert.match(rt.run(['list'], { cwd: dir, env: { ...env, TSRUNC_TIMING: '1' } }).stderr, /list timing/);
+  });
+
   it('mount destinations that are symlinks out of the rootfs land inside it, and nothing is created on the host (CVE-2021-30465, CVE-2024-45310)', () => {
     const rootfs = evilRootfs('dest');
     const [abs, relDir, mid, file] = ['abs', 'rel', 'mid', 'file'].map((n) => hostDir(`dest-${n}`));
