@@ -314,18 +314,30 @@ export class DBusError extends Error {
   }
 }
 
+/** How long one call may wait for its answer: a peer that never answers must not hang the runtime. */
+const ANSWER_TIMEOUT_MS = 25000;
+
 export class Connection {
   private serial = 0;
   private pending = Buffer.alloc(0);
+  private deadline = 0;
 
-  private constructor(private readonly fd: number) {}
+  private constructor(
+    private readonly fd: number,
+    private readonly path: string,
+    private readonly timeoutMs: number,
+  ) {}
 
-  /** Connect and authenticate (SASL EXTERNAL with our uid); `bus`: say Hello as a bus client must. */
-  static open(path: string, bus: boolean): Connection {
+  /**
+   * Connect and authenticate (SASL EXTERNAL with our uid); `bus`: say Hello as a bus client must.
+   * Each answer (authentication, a call's reply) is awaited at most `timeoutMs`.
+   */
+  static open(path: string, bus: boolean, timeoutMs = ANSWER_TIMEOUT_MS): Connection {
     const { connectUnix } = require('./scm') as typeof import('./scm');
     const fd = connectUnix(path);
-    const c = new Connection(fd);
+    const c = new Connection(fd, path, timeoutMs);
     try {
+      c.deadline = Date.now() + timeoutMs;
       const uid = Buffer.from(String(process.getuid?.() ?? 0)).toString('hex');
       c.send(Buffer.from(`\0AUTH EXTERNAL ${uid}\r\n`));
       const line = c.readLine();
@@ -344,6 +356,12 @@ export class Connection {
   }
 
   private fill(): void {
+    const { pollIn } = require('./libc') as typeof import('./libc');
+    for (;;) {
+      const left = this.deadline - Date.now();
+      if (left <= 0) throw new Error(`D-Bus: no answer on ${this.path} within ${this.timeoutMs / 1000} s`);
+      if (pollIn(this.fd, Math.min(left, 1000))) break;
+    }
     const chunk = Buffer.alloc(65536);
     const n = fs.readSync(this.fd, chunk, 0, chunk.length, null);
     if (n <= 0) throw new Error('D-Bus: connection closed');
@@ -378,6 +396,7 @@ export class Connection {
   call(call: Call): Value[] {
     const serial = ++this.serial;
     this.send(encodeCall(serial, call));
+    this.deadline = Date.now() + this.timeoutMs;
     for (;;) {
       const m = this.readMessage();
       if (m.replySerial !== serial) continue;

@@ -349,6 +349,35 @@ describe('systemd driver: D-Bus messages and scope properties', () => {
   });
 });
 
+describe('systemd driver: a D-Bus peer that never answers', () => {
+  // regression: a call read its reply with a blocking read and no bound: a systemd that did not
+  // answer hung delete --force and a failed create for good (seen in the systemd VM)
+  it('fails the call after the timeout instead of waiting for ever', async () => {
+    const { Connection } = await import('../../src/linux/dbus');
+    const { spawn } = await import('node:child_process');
+    const os = await import('node:os');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-test-dbus-'));
+    const sock = path.join(dir, 'bus');
+    // a peer in another process (the call blocks this one): accepts SASL, then says nothing; it
+    // hangs up after 3 s, so that a client without the bound fails (connection closed) and
+    // does not hang the test run
+    const server = `require('node:net').createServer((c) => { c.once('data', () => c.write('OK 0123456789abcdef0123456789abcdef\\r\\n')); setTimeout(() => c.destroy(), 3000); }).listen(${JSON.stringify(sock)})`;
+    const peer = spawn(process.execPath, ['-e', server], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 200 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 10));
+      const c = Connection.open(sock, false, 300);
+      const t0 = Date.now();
+      assert.throws(() => c.call({ destination: 'org.freedesktop.systemd1', path: '/org/freedesktop/systemd1', iface: 'org.freedesktop.systemd1.Manager', member: 'StopUnit', signature: 'ss', body: ['x.scope', 'replace'] }), /D-Bus: no answer on .* within 0.3 s/);
+      const waited = Date.now() - t0;
+      assert.ok(waited >= 250 && waited < 5000, `waited ${waited} ms`);
+      c.close();
+    } finally {
+      peer.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('cgroup removal', () => {
   it('empties the container\'s own cgroups, never a shared parent it created', async () => {
     const { removeCgroupDirs } = await import('../../src/linux/cgroups');
