@@ -4,7 +4,7 @@
 //    chain runs in the child. The child never goes through koffi: it only executes libc code.
 // Loading koffi costs ~2 ms in the executable (~10 ms on Node), so nothing here is touched until
 // a verb really needs the kernel; the container lock of the light verbs (start, kill, delete)
-// goes through Bun's own FFI instead, when there is one (see tryFlock).
+// and the wait on the exec FIFO go through Bun's own FFI instead, when there is one (see light()).
 
 import type * as Koffi from 'koffi';
 import { describeErrno } from './errno';
