@@ -6,16 +6,11 @@ import type { Features } from '../spec/types';
 import { featuresDocument } from '../spec/features';
 import { CAPABILITIES } from '../spec/known';
 import { knownMountOptions } from '../plan/mount-options';
+import { buildInfo } from '../state/build-info';
 
 export function runtimeFeatures(): Features {
   const seccomp = require('../linux/seccomp') as typeof import('../linux/seccomp');
-  const info = (() => {
-    try {
-      return require('../build-info.json') as { version: string; commit: string };
-    } catch {
-      return { version: 'unknown', commit: 'unknown' };
-    }
-  })();
+  const info = buildInfo();
   return featuresDocument({
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.3.0',

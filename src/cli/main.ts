@@ -18,14 +18,6 @@ interface GlobalOptions {
 
 type VerbOptions = FlagValues;
 
-function buildInfo(): { version: string; commit: string } {
-  try {
-    return require('../build-info.json') as { version: string; commit: string };
-  } catch {
-    return { version: (require('../../package.json') as { version: string }).version, commit: 'unknown' };
-  }
-}
-
 function store(g: GlobalOptions) {
   const { StateStore } = require('../state/store') as typeof import('../state/store');
   return new StateStore(g.root);
@@ -194,7 +186,7 @@ function reportError(e: unknown): void {
 }
 
 function version(): string {
-  const info = buildInfo();
+  const info = (require('../state/build-info') as typeof import('../state/build-info')).buildInfo();
   return `tsrunc version ${info.version}\ncommit: ${info.commit}\nspec: 1.3.0\n${process.versions.bun ? `bun: ${process.versions.bun}` : `node: ${process.version}`}\n`;
 }
 

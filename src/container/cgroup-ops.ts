@@ -3,16 +3,11 @@
 // and update never changes devices).
 
 import { applyResources, cgroupPids, cgroupsFromDirs, setFrozen } from '../linux/cgroups';
-import { status, type ContainerRecord, type StateStore } from '../state/store';
+import { status, type StateStore } from '../state/store';
 import { withLock } from '../state/lock';
 import type { LinuxResources, Spec } from '../spec/types';
-import { ContainerError, notExist } from './errors';
-
-function readRecord(store: StateStore, id: string): ContainerRecord {
-  const rec = store.tryRead(id);
-  if (!rec) throw notExist(id);
-  return rec;
-}
+import { ContainerError } from './errors';
+import { readRecord } from './oci-state';
 
 export async function pauseContainer(store: StateStore, id: string): Promise<void> {
   await withLock(store.root, id, () => {

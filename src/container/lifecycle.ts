@@ -8,7 +8,7 @@ import { status, type ContainerRecord, type StateStore, type Status } from '../s
 import { withLock } from '../state/lock';
 import type { Spec } from '../spec/types';
 import { ContainerError, notExist } from './errors';
-import { ociState } from './oci-state';
+import { ociState, readRecord } from './oci-state';
 import { runRuntimeHooks } from './hooks';
 import { mark } from '../state/timing';
 
@@ -27,12 +27,6 @@ export function parseSignal(s: string): number {
     if (n >= SIGRTMIN && n <= SIGRTMAX) return n;
   }
   throw new ContainerError(`unknown signal "${s}"`);
-}
-
-function readRecord(store: StateStore, id: string): ContainerRecord {
-  const rec = store.tryRead(id);
-  if (!rec) throw notExist(id);
-  return rec;
 }
 
 function signalPid(pid: number, sig: number): void {

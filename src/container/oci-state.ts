@@ -30,10 +30,15 @@ export function stateOf(store: StateStore, rec: ContainerRecord): Record<string,
   return out;
 }
 
-export function containerState(store: StateStore, id: string): Record<string, unknown> {
+/** The container's record; runc's "does not exist" error when there is none. */
+export function readRecord(store: StateStore, id: string): ContainerRecord {
   const rec = store.tryRead(id);
   if (!rec) throw notExist(id);
-  return stateOf(store, rec);
+  return rec;
+}
+
+export function containerState(store: StateStore, id: string): Record<string, unknown> {
+  return stateOf(store, readRecord(store, id));
 }
 
 export function listContainers(store: StateStore): Record<string, unknown>[] {

@@ -7,6 +7,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { hostArch } from '../linux/arch';
+import { buildInfo } from '../state/build-info';
 import type { LinuxSeccomp } from '../spec/types';
 import type { CompiledFilter } from '../plan/process';
 
@@ -70,9 +71,9 @@ export class SeccompCache {
 
 /** null when this build has no build id: nothing may then be shared between processes. */
 function cacheKey(profile: LinuxSeccomp): string | null {
-  const build = buildId();
+  const { version, commit, build } = buildInfo();
   if (!build) return null;
-  return sha256Hex(`${build}\0${hostArch().name}\0${JSON.stringify(profile)}`);
+  return sha256Hex(`${version} ${commit} ${build}\0${hostArch().name}\0${JSON.stringify(profile)}`);
 }
 
 interface BunHasher {
@@ -86,19 +87,4 @@ function sha256Hex(text: string): string {
   if (Hasher) return new Hasher('sha256').update(text).digest('hex');
   const { createHash } = require('node:crypto') as typeof import('node:crypto');
   return createHash('sha256').update(text).digest('hex');
-}
-
-let cachedBuildId: string | undefined;
-
-function buildId(): string {
-  if (cachedBuildId === undefined) {
-    try {
-      const info = require('../build-info.json') as { version: string; commit: string; build?: string };
-      // without a build id (an old build-info.json) there is no cache
-      cachedBuildId = info.build ? `${info.version} ${info.commit} ${info.build}` : '';
-    } catch {
-      cachedBuildId = '';
-    }
-  }
-  return cachedBuildId;
 }

@@ -5,6 +5,7 @@
 // only) or the system bus (then Hello first).
 
 import fs = require('node:fs');
+import { pollIn } from './libc';
 
 export type Value = unknown;
 
@@ -356,7 +357,6 @@ export class Connection {
   }
 
   private fill(): void {
-    const { pollIn } = require('./libc') as typeof import('./libc');
     for (;;) {
       const left = this.deadline - Date.now();
       if (left <= 0) throw new Error(`D-Bus: no answer on ${this.path} within ${this.timeoutMs / 1000} s`);

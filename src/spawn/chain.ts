@@ -33,7 +33,7 @@
 
 import { ARCHES, hostArch, type ArchInfo } from '../linux/arch';
 import { libc, symbol, sysError, waitChild } from '../linux/libc';
-import { Arena, ArenaFull, type Word } from './arena';
+import { Arena, ArenaFull, putWord, type Word } from './arena';
 import { mark } from '../state/timing';
 import { withSmallFootprint } from './footprint';
 import { RECORD, type Arg, type Program, type Step } from './program';
@@ -49,7 +49,6 @@ const SIGCHLD = 17;
 const PIPE_CAPACITY = 65536;
 const CLONE_PARENT_SETTID = 0x00100000;
 const MAP_FAILED = 0xffffffffffffffffn;
-const TWO32 = 4294967296;
 /** stack room below the clone sequence's frames, for setns and clone themselves */
 const SEQUENCE_GAP = 64 << 10;
 /** contexts the clone sequence may use: 4 + 5 per namespace entered */
@@ -431,21 +430,15 @@ function recordIov(arena: Arena, step: number, kind: number, errnoLoc: number, t
   const iovs = timestamp ? 3 : 2;
   const iov = arena.alloc(16 * iovs + 4, 8);
   const tag = iov + 16 * iovs;
-  // written as 32-bit halves into zeroed memory: the high half of a length stays 0
+  // written into zeroed memory: the high half of a length stays 0
   const u = arena.u32;
   const w = (iov - arena.base) >> 2;
-  let lo = tag >>> 0;
-  u[w] = lo;
-  u[w + 1] = (tag - lo) / TWO32;
+  putWord(u, w, tag);
   u[w + 2] = 4;
-  lo = errnoLoc >>> 0;
-  u[w + 4] = lo;
-  u[w + 5] = (errnoLoc - lo) / TWO32;
+  putWord(u, w + 4, errnoLoc);
   u[w + 6] = 4;
   if (timestamp) {
-    lo = timestamp >>> 0;
-    u[w + 8] = lo;
-    u[w + 9] = (timestamp - lo) / TWO32;
+    putWord(u, w + 8, timestamp);
     u[w + 10] = 16;
   }
   u[w + 4 * iovs] = ((kind & 0xff) << 24) | step;
