@@ -81,6 +81,8 @@ describe('argv parsing (Go flag package forms, as runc)', () => {
     refused(['--bogus', 'state', 'id'], /^flag provided but not defined: -bogus$/);
     refused(['state', '--bundle', 'b', 'id'], /flag provided but not defined: -bundle/);
     refused(['frobnicate', 'id'], /unknown command "frobnicate"/);
+    // short flags are not combined, as in runc (cli.md)
+    refused(['exec', '-it', 'id', 'sh'], /^flag provided but not defined: -it$/);
     refused(['help', 'frobnicate'], /no help topic for "frobnicate"/);
   });
 
