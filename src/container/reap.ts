@@ -25,7 +25,7 @@ export function forwardSignals(pid: number, terminalProxy: boolean): () => void 
  * missed. (Polling alone, backing off to 25 ms, noticed an exit up to 25 ms late.)
  */
 export async function reapUntil(pid: number): Promise<number> {
-  const status = [0];
+  const status = new Int32Array(1);
   const WNOHANG = 1;
   const WALL = 0x40000000;
   let wake: (() => void) | null = null;

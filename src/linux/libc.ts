@@ -1,48 +1,178 @@
-// The only module that talks to koffi. Two kinds of libc access live here:
-//  - `libc()`: koffi-bound functions the runtime (Node, the parent) calls itself;
+// The only module that binds libc for the runtime itself. Two kinds of access live here:
+//  - `libc()`: functions the runtime (the parent) calls itself, through one of two FFIs:
+//    bun:ffi in the executable (binding them all takes ~0.3 ms), koffi on Node (~2 ms in the
+//    executable, ~10 on Node: loading its native module pulls in libstdc++). TSRUNC_KOFFI_ONLY=1
+//    takes koffi on Bun too. Both present the same interface: callers never see which one it is.
 //  - `symbol(name)`: raw addresses of libc functions and variables that the container's init
-//    chain runs in the child. The child never goes through koffi: it only executes libc code.
-// Loading koffi costs ~2 ms in the executable (~10 ms on Node), so nothing here is touched until
-// a verb really needs the kernel; the container lock of the light verbs (start, kill, delete)
-// and the wait on the exec FIFO go through Bun's own FFI instead, when there is one (see light()).
+//    chain runs in the child. The child never goes through an FFI: it only executes libc code.
+// Nothing here is bound until a verb really needs the kernel.
 
 import type * as Koffi from 'koffi';
 import { describeErrno } from './errno';
 import { mark } from '../state/timing';
 
-type Fn = (...args: any[]) => any; // koffi functions are dynamically typed
+/** An address: a number (every user address fits in 53 bits) or a BigInt. */
+type Addr = number | bigint;
+/** A syscall() argument: an integer, an address, or JS memory the kernel reads or writes. */
+export type SyscallArg = Addr | Uint8Array;
 
 export interface Libc {
-  koffi: typeof Koffi;
-  dlsym: Fn;
-  errnoLocation: () => bigint;
-  getcontext: Fn;
-  makecontext: Fn;
-  swapcontext: Fn;
-  waitpid: Fn;
-  pthreadSigmask: Fn;
-  socketpair: Fn;
-  pipe2: Fn;
-  close: Fn;
-  mmap: Fn;
-  munmap: Fn;
-  mprotect: Fn;
-  poll: Fn;
-  kill: Fn;
-  unshare: Fn;
-  fcntl: Fn;
-  prctl: Fn;
-  syscall: Fn;
-  read: Fn;
-  write: Fn;
-  getpid: Fn;
-  mkfifo: Fn;
-  flock: Fn;
-  madvise: Fn;
-  pthreadSelf: Fn;
+  readonly ffi: 'bun:ffi' | 'koffi';
+  /** An ArrayBuffer over native memory (which must outlive it): no copy. */
+  view(addr: Addr, len: number): ArrayBuffer;
+  /** errno of this thread's last failed call */
+  errno(): number;
+  /** dlsym(RTLD_DEFAULT, name); 0n when absent */
+  dlsym(name: string): bigint;
+  errnoLocation(): Addr;
+  getcontext(ucp: Addr): number;
+  /** makecontext(ucp, fn, args.length, ...args), every argument as a 64-bit word (greg_t) */
+  makecontext(ucp: Addr, fn: Addr, args: readonly Addr[]): void;
+  swapcontext(oucp: Addr, ucp: Addr): number;
+  waitpid(pid: number, status: Int32Array, options: number): number;
+  pthreadSigmask(how: number, set: Uint8Array | null, old: Uint8Array | null): number;
+  socketpair(domain: number, type: number, protocol: number, sv: Int32Array): number;
+  pipe2(fds: Int32Array, flags: number): number;
+  close(fd: number): number;
+  /** a private anonymous mapping of len bytes; -1 on failure (errno set) */
+  mmapAnonymous(len: number, prot: number): number;
+  munmap(addr: Addr, len: Addr): number;
+  mprotect(addr: Addr, len: number, prot: number): number;
+  madvise(addr: Addr, len: Addr, advice: number): number;
+  poll(fds: Uint8Array, nfds: number, timeout: number): number;
+  kill(pid: number, sig: number): number;
+  unshare(flags: number): number;
+  fcntl(fd: number, cmd: number, arg: number): number;
+  prctl(option: number, a2: number, a3: number, a4: number, a5: number): number;
+  /** syscall(nr, args...), at most 6 arguments; returns the raw result (-1 and errno on failure) */
+  syscall(nr: number, ...args: SyscallArg[]): number;
+  ioctl(fd: number, request: number, arg: Uint8Array): number;
+  mkfifo(path: string, mode: number): number;
+  flock(fd: number, operation: number): number;
+  socket(domain: number, type: number, protocol: number): number;
+  connect(fd: number, addr: Uint8Array, len: number): number;
+  /** sendmsg/recvmsg with a struct msghdr in native memory (its pointers must be native too) */
+  sendmsg(fd: number, msg: Addr, flags: number): number;
+  recvmsg(fd: number, msg: Addr, flags: number): number;
+  /** glibc: the thread's struct pthread, i.e. its TCB (the thread pointer) */
+  pthreadSelf(): bigint;
 }
 
 let cached: Libc | undefined;
+
+export function libc(): Libc {
+  if (cached) return cached;
+  if (process.versions.bun && process.env.TSRUNC_KOFFI_ONLY !== '1') {
+    try {
+      cached = bindBunFfi();
+    } catch {
+      // bun:ffi compiles its trampolines: it refuses to work where the JIT is off
+      // (BUN_JSC_useJIT=0, or no executable memory); koffi needs neither
+    }
+  }
+  cached ??= bindKoffi();
+  return cached;
+}
+
+const MAP_PRIVATE = 2;
+const MAP_ANONYMOUS = 0x20;
+const MAKECONTEXT_MAX_ARGS = 16;
+
+interface BunFfi {
+  dlopen(lib: string, fns: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, (...args: any[]) => any> };
+  toArrayBuffer(ptr: number, byteOffset: number, byteLength: number): ArrayBuffer;
+  ptr(view: Uint8Array): number;
+}
+
+/**
+ * libc through bun:ffi. Every signature is fixed: the variadic functions (fcntl, prctl, syscall,
+ * makecontext) are called with integer arguments only, which the x86_64 and aarch64 Linux ABIs
+ * pass exactly as for a fixed prototype (extra ones are never read). bun:ffi does not capture
+ * errno: it is read right after the call, from this thread's errno, before anything else can
+ * make a libc call (the runtime has no other JS thread).
+ */
+function bindBunFfi(): Libc {
+  mark('libc: binding (bun:ffi)');
+  const ffi = require('bun:ffi') as BunFfi;
+  const [P, I, U, L] = ['ptr', 'i32', 'u64', 'i64'];
+  const f = ffi.dlopen('libc.so.6', {
+    dlsym: { args: [U, P], returns: U },
+    __errno_location: { args: [], returns: U },
+    getcontext: { args: [U], returns: I },
+    makecontext: { args: [U, U, I, ...Array<string>(MAKECONTEXT_MAX_ARGS).fill(L)], returns: 'void' },
+    swapcontext: { args: [U, U], returns: I },
+    waitpid: { args: [I, P, I], returns: I },
+    pthread_sigmask: { args: [I, P, P], returns: I },
+    socketpair: { args: [I, I, I, P], returns: I },
+    pipe2: { args: [P, I], returns: I },
+    close: { args: [I], returns: I },
+    mmap: { args: [U, U, I, I, I, L], returns: L },
+    munmap: { args: [U, U], returns: I },
+    mprotect: { args: [U, U, I], returns: I },
+    madvise: { args: [U, U, I], returns: I },
+    poll: { args: [P, U, I], returns: I },
+    kill: { args: [I, I], returns: I },
+    unshare: { args: [I], returns: I },
+    fcntl: { args: [I, I, L], returns: I },
+    prctl: { args: [I, U, U, U, U], returns: I },
+    syscall: { args: [L, L, L, L, L, L, L], returns: L },
+    ioctl: { args: [I, U, P], returns: I },
+    mkfifo: { args: [P, 'u32'], returns: I },
+    flock: { args: [I, I], returns: I },
+    socket: { args: [I, I, I], returns: I },
+    connect: { args: [I, P, 'u32'], returns: I },
+    sendmsg: { args: [I, U, I], returns: L },
+    recvmsg: { args: [I, U, I], returns: L },
+    pthread_self: { args: [], returns: U },
+  }).symbols;
+  const errnoAt = f.__errno_location() as bigint;
+  const errnoView = new Int32Array(ffi.toArrayBuffer(Number(errnoAt), 0, 4));
+  const cString = (s: string) => Buffer.from(s + '\0');
+  const word = (a: SyscallArg) => (typeof a === 'object' ? ffi.ptr(a) : a);
+  const zeros = Array<number>(MAKECONTEXT_MAX_ARGS).fill(0);
+  mark('libc: bound');
+  return {
+    ffi: 'bun:ffi',
+    view: (addr, len) => ffi.toArrayBuffer(Number(addr), 0, len),
+    errno: () => errnoView[0],
+    dlsym: (name) => f.dlsym(0, cString(name)) as bigint,
+    errnoLocation: () => errnoAt,
+    getcontext: f.getcontext,
+    makecontext(ucp, fn, args) {
+      if (args.length > MAKECONTEXT_MAX_ARGS) throw new Error(`makecontext: ${args.length} arguments (at most ${MAKECONTEXT_MAX_ARGS})`);
+      f.makecontext(ucp, fn, args.length, ...args, ...zeros.slice(args.length));
+    },
+    swapcontext: f.swapcontext,
+    waitpid: f.waitpid,
+    pthreadSigmask: f.pthread_sigmask,
+    socketpair: f.socketpair,
+    pipe2: f.pipe2,
+    close: f.close,
+    mmapAnonymous: (len, prot) => Number(f.mmap(0, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)),
+    munmap: f.munmap,
+    mprotect: f.mprotect,
+    madvise: f.madvise,
+    poll: f.poll,
+    kill: f.kill,
+    unshare: f.unshare,
+    fcntl: f.fcntl,
+    prctl: f.prctl,
+    syscall(nr, ...args) {
+      if (args.length > 6) throw new Error(`syscall ${nr}: ${args.length} arguments (at most 6)`);
+      const w = args.map(word);
+      while (w.length < 6) w.push(0);
+      return Number(f.syscall(nr, ...w));
+    },
+    ioctl: f.ioctl,
+    mkfifo: (path, mode) => f.mkfifo(cString(path), mode),
+    flock: f.flock,
+    socket: f.socket,
+    connect: f.connect,
+    sendmsg: (fd, msg, flags) => Number(f.sendmsg(fd, msg, flags)),
+    recvmsg: (fd, msg, flags) => Number(f.recvmsg(fd, msg, flags)),
+    pthreadSelf: f.pthread_self,
+  };
+}
 
 /**
  * koffi's native module. Its JS loader finds the .node file at run time (by libc and
@@ -57,45 +187,62 @@ function loadKoffi(): typeof Koffi {
   return require('koffi') as typeof Koffi;
 }
 
-export function libc(): Libc {
-  if (cached) return cached;
+/** libc through koffi, which captures errno itself and knows variadic calls. */
+function bindKoffi(): Libc {
   mark('koffi: loading');
   const koffi = loadKoffi();
   const lib = koffi.load('libc.so.6');
   mark('koffi: loaded');
-  cached = {
-    koffi,
-    dlsym: lib.func('void *dlsym(void *handle, const char *name)'),
-    errnoLocation: lib.func('void *__errno_location()'),
-    getcontext: lib.func('int getcontext(void *ucp)'),
-    // makecontext is variadic; every argument is passed as int64_t: glibc reads greg_t (64-bit)
-    makecontext: lib.func('void makecontext(void *ucp, void *fn, int argc, ...)'),
-    swapcontext: lib.func('int swapcontext(void *oucp, void *ucp)'),
-    waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
-    pthreadSigmask: lib.func('int pthread_sigmask(int how, void *set, void *oldset)'),
-    socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)'),
-    pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
-    close: lib.func('int close(int fd)'),
-    mmap: lib.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)'),
-    munmap: lib.func('int munmap(void *addr, size_t len)'),
-    mprotect: lib.func('int mprotect(void *addr, size_t len, int prot)'),
-    poll: lib.func('int poll(void *fds, uint64_t nfds, int timeout)'),
-    kill: lib.func('int kill(int pid, int sig)'),
-    unshare: lib.func('int unshare(int flags)'),
-    fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
-    prctl: lib.func('int prctl(int option, ...)'),
-    syscall: lib.func('long syscall(long nr, ...)'),
-    read: lib.func('long read(int fd, void *buf, size_t count)'),
-    write: lib.func('long write(int fd, const void *buf, size_t count)'),
-    getpid: lib.func('int getpid()'),
-    mkfifo: lib.func('int mkfifo(const char *path, uint32_t mode)'),
-    flock: lib.func('int flock(int fd, int operation)'),
-    madvise: lib.func('int madvise(void *addr, size_t len, int advice)'),
-    // glibc: the thread's struct pthread, i.e. its TCB (the thread pointer)
-    pthreadSelf: lib.func('uint64_t pthread_self()'),
+  type Fn = (...args: any[]) => any; // koffi functions are dynamically typed
+  const fn = (proto: string): Fn => lib.func(proto);
+  const dlsym = fn('void *dlsym(void *handle, const char *name)');
+  const errnoLocation = fn('void *__errno_location()');
+  const makecontext = fn('void makecontext(void *ucp, void *fn, int argc, ...)');
+  const mmap = fn('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)');
+  const fcntl = fn('int fcntl(int fd, int cmd, ...)');
+  const prctl = fn('int prctl(int option, ...)');
+  const syscall = fn('long syscall(long nr, ...)');
+  const sendmsg = fn('long sendmsg(int fd, void *msg, int flags)');
+  const recvmsg = fn('long recvmsg(int fd, void *msg, int flags)');
+  const ul = 'unsigned long';
+  const l: Libc = {
+    ffi: 'koffi',
+    view: (addr, len) => koffi.view(addr, len) as ArrayBuffer,
+    errno: () => koffi.errno(),
+    dlsym: (name) => BigInt((dlsym(null, name) as bigint | null) ?? 0n),
+    errnoLocation: () => BigInt(errnoLocation() as bigint),
+    getcontext: fn('int getcontext(void *ucp)'),
+    makecontext: (ucp, f, args) => makecontext(ucp, f, args.length, ...args.flatMap((a) => ['int64_t', BigInt.asIntN(64, BigInt(a))])),
+    swapcontext: fn('int swapcontext(void *oucp, void *ucp)'),
+    waitpid: fn('int waitpid(int pid, void *status, int options)'),
+    pthreadSigmask: fn('int pthread_sigmask(int how, void *set, void *oldset)'),
+    socketpair: fn('int socketpair(int domain, int type, int protocol, void *sv)'),
+    pipe2: fn('int pipe2(void *fds, int flags)'),
+    close: fn('int close(int fd)'),
+    mmapAnonymous(len, prot) {
+      const p = BigInt((mmap(null, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0n) as bigint | null) ?? 0n);
+      return p === 0xffffffffffffffffn ? -1 : Number(p);
+    },
+    munmap: fn('int munmap(void *addr, size_t len)'),
+    mprotect: fn('int mprotect(void *addr, size_t len, int prot)'),
+    madvise: fn('int madvise(void *addr, size_t len, int advice)'),
+    poll: fn('int poll(void *fds, uint64_t nfds, int timeout)'),
+    kill: fn('int kill(int pid, int sig)'),
+    unshare: fn('int unshare(int flags)'),
+    fcntl: (fd, cmd, arg) => fcntl(fd, cmd, 'long', arg),
+    prctl: (option, a2, a3, a4, a5) => prctl(option, ul, a2, ul, a3, ul, a4, ul, a5),
+    syscall: (nr, ...args) => Number(syscall(nr, ...args.flatMap((a): unknown[] => (typeof a === 'object' ? ['void *', a] : ['int64_t', BigInt.asIntN(64, BigInt(a))])))),
+    ioctl: fn('int ioctl(int fd, unsigned long req, void *arg)'),
+    mkfifo: fn('int mkfifo(const char *path, uint32_t mode)'),
+    flock: fn('int flock(int fd, int operation)'),
+    socket: fn('int socket(int domain, int type, int protocol)'),
+    connect: fn('int connect(int fd, const void *addr, uint32_t len)'),
+    sendmsg: (fd, msg, flags) => Number(sendmsg(fd, msg, flags)),
+    recvmsg: (fd, msg, flags) => Number(recvmsg(fd, msg, flags)),
+    pthreadSelf: ((self: Fn) => () => BigInt(self() as bigint))(fn('uint64_t pthread_self()')),
   };
   mark('koffi: functions bound');
-  return cached;
+  return l;
 }
 
 const symbols = new Map<string, bigint>();
@@ -104,16 +251,15 @@ const symbols = new Map<string, bigint>();
 export function symbol(name: string): bigint {
   let addr = symbols.get(name);
   if (addr === undefined) {
-    const a = libc().dlsym(null, name) as bigint | null;
-    if (!a) throw new Error(`dlsym(${name}): symbol not found in libc`);
-    addr = BigInt(a);
+    addr = libc().dlsym(name);
+    if (!addr) throw new Error(`dlsym(${name}): symbol not found in libc`);
     symbols.set(name, addr);
   }
   return addr;
 }
 
 export function lastErrno(): number {
-  return libc().koffi.errno();
+  return libc().errno();
 }
 
 /** Error for a failed libc call made by the runtime itself: `socketpair: EMFILE (too many open files)`. */
@@ -130,14 +276,14 @@ const SOCK_CLOEXEC = 0o2000000;
 const O_CLOEXEC = 0o2000000;
 
 export function socketPair(kind: 'stream' | 'seqpacket' = 'stream'): [number, number] {
-  const sv = [0, 0];
+  const sv = new Int32Array(2);
   const type = (kind === 'stream' ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC;
   if (libc().socketpair(AF_UNIX, type, 0, sv) !== 0) throw sysError('socketpair');
   return [sv[0], sv[1]];
 }
 
 export function pipe(flags = O_CLOEXEC): [number, number] {
-  const fds = [0, 0];
+  const fds = new Int32Array(2);
   if (libc().pipe2(fds, flags) !== 0) throw sysError('pipe2');
   return [fds[0], fds[1]];
 }
@@ -147,15 +293,15 @@ export function closeFd(fd: number): void {
 }
 
 export function getFdFlags(fd: number): number {
-  return libc().fcntl(fd, 1 /* F_GETFD */, 'int', 0);
+  return libc().fcntl(fd, 1 /* F_GETFD */, 0);
 }
 
 export function getFlFlags(fd: number): number {
-  return libc().fcntl(fd, 3 /* F_GETFL */, 'int', 0);
+  return libc().fcntl(fd, 3 /* F_GETFL */, 0);
 }
 
 export function setFlFlags(fd: number, flags: number): void {
-  if (libc().fcntl(fd, 4 /* F_SETFL */, 'int', flags) < 0) throw sysError(`fcntl(${fd}, F_SETFL)`);
+  if (libc().fcntl(fd, 4 /* F_SETFL */, flags) < 0) throw sysError(`fcntl(${fd}, F_SETFL)`);
 }
 
 export function unshare(flags: number, what: string): void {
@@ -178,7 +324,7 @@ const WALL = 0x40000000;
 
 /** waitpid(2) for a child; null when nothing has changed yet (noHang) or there is no such child. */
 export function waitChild(pid: number, noHang = false): WaitResult | null {
-  const status = [0];
+  const status = new Int32Array(1);
   const r = libc().waitpid(pid, status, (noHang ? WNOHANG : 0) | WALL);
   if (r <= 0) return null;
   const s = status[0];
@@ -189,9 +335,7 @@ export function waitChild(pid: number, noHang = false): WaitResult | null {
 
 /** prctl(PR_SET_CHILD_SUBREAPER / PR_SET_DUMPABLE / ...) with integer arguments. */
 export function prctl(option: number, arg2: number): void {
-  if (libc().prctl(option, 'unsigned long', arg2, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) !== 0) {
-    throw sysError(`prctl(${option})`);
-  }
+  if (libc().prctl(option, arg2, 0, 0, 0) !== 0) throw sysError(`prctl(${option})`);
 }
 
 export function mkfifo(path: string, mode: number): void {
@@ -201,7 +345,7 @@ export function mkfifo(path: string, mode: number): void {
 /** pidfd_open(2): an fd that refers to the process `pid` (close-on-exec). */
 export function pidfdOpen(pid: number): number {
   const SYS_pidfd_open = 434; // the same number on every architecture (unified syscall table)
-  const fd = Number(libc().syscall(SYS_pidfd_open, 'int', pid, 'unsigned int', 0));
+  const fd = libc().syscall(SYS_pidfd_open, pid, 0);
   if (fd < 0) throw sysError(`pidfd_open ${pid}`);
   return fd;
 }
@@ -211,17 +355,15 @@ export function setWinsize(fd: number, rows: number, cols: number): void {
   const ws = Buffer.alloc(8);
   ws.writeUInt16LE(rows, 0);
   ws.writeUInt16LE(cols, 2);
-  const ioctl = libc().koffi.load('libc.so.6').func('int ioctl(int fd, unsigned long req, void *arg)');
-  ioctl(fd, 0x5414, ws);
+  libc().ioctl(fd, 0x5414, ws);
 }
 
 /** Clear ONLCR in a terminal's output flags (TCGETS/TCSETS on the pty, through its master). */
 export function clearOnlcr(fd: number): void {
-  const ioctl = libc().koffi.load('libc.so.6').func('int ioctl(int fd, unsigned long req, void *arg)');
   const termios = Buffer.alloc(64); // struct termios (kernel): iflag, oflag, cflag, lflag, line, cc[19]
-  if (ioctl(fd, 0x5401 /* TCGETS */, termios) !== 0) return;
+  if (libc().ioctl(fd, 0x5401 /* TCGETS */, termios) !== 0) return;
   termios.writeUInt32LE(termios.readUInt32LE(4) & ~0o4 /* ONLCR */, 4);
-  ioctl(fd, 0x5402 /* TCSETS */, termios);
+  libc().ioctl(fd, 0x5402 /* TCSETS */, termios);
 }
 
 const LOCK_EX = 2;
@@ -229,43 +371,10 @@ const LOCK_NB = 4;
 
 /** flock(LOCK_EX|LOCK_NB): true when taken, false when another holds it. */
 export function tryFlock(fd: number): boolean {
-  if (light()?.flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
   if (libc().flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
   const e = lastErrno();
   if (e === 11 /* EWOULDBLOCK */ || e === 4 /* EINTR */) return false;
   throw sysError('flock', e);
-}
-
-interface BunFfi {
-  dlopen(lib: string, fns: Record<string, { args: string[]; returns: string }>): { symbols: LightLibc };
-}
-
-interface LightLibc {
-  flock(fd: number, op: number): number;
-  poll(fds: Uint8Array, nfds: number, timeout: number): number;
-}
-
-let lightBound: LightLibc | null | undefined;
-
-/**
- * The calls of the light verbs (start, kill, delete: the container lock, the wait on the exec
- * FIFO) bound through bun:ffi when running on Bun and koffi is not loaded yet: it binds them in
- * ~0.3 ms where loading koffi takes ~2 ms of an ~8 ms call. bun:ffi cannot read errno reliably,
- * so a call that fails is made again through koffi (loaded only then). null: use koffi.
- */
-function light(): LightLibc | null {
-  if (cached) return null;
-  if (lightBound === undefined) {
-    lightBound = null;
-    if (process.versions.bun && process.env.TSRUNC_KOFFI_ONLY !== '1') {
-      const ffi = require('bun:ffi') as BunFfi;
-      lightBound = ffi.dlopen('libc.so.6', {
-        flock: { args: ['i32', 'i32'], returns: 'i32' },
-        poll: { args: ['ptr', 'u64', 'i32'], returns: 'i32' },
-      }).symbols;
-    }
-  }
-  return lightBound;
 }
 
 const POLLIN = 1;
@@ -275,8 +384,6 @@ export function pollIn(fd: number, timeoutMs: number): boolean {
   const pfd = Buffer.alloc(8);
   pfd.writeInt32LE(fd, 0);
   pfd.writeInt16LE(POLLIN, 4);
-  const fast = light()?.poll(pfd, 1, timeoutMs);
-  if (fast !== undefined && fast >= 0) return fast > 0;
   const r = libc().poll(pfd, 1, timeoutMs);
   if (r < 0) {
     const e = lastErrno();
@@ -291,6 +398,7 @@ export function renameNoReplace(from: string, to: string): void {
   const { hostArch } = require('./arch') as typeof import('./arch');
   const AT_FDCWD = -100;
   const RENAME_NOREPLACE = 1;
-  const r = Number(libc().syscall(hostArch().syscalls.renameat2, 'int', AT_FDCWD, 'const char *', from, 'int', AT_FDCWD, 'const char *', to, 'unsigned int', RENAME_NOREPLACE));
+  const cString = (s: string) => Buffer.from(s + '\0');
+  const r = libc().syscall(hostArch().syscalls.renameat2, AT_FDCWD, cString(from), AT_FDCWD, cString(to), RENAME_NOREPLACE);
   if (r !== 0) throw sysError(`rename ${from} to ${to}`);
 }

@@ -12,9 +12,6 @@ import { libc, sysError } from '../linux/libc';
 
 const PROT_READ = 1;
 const PROT_WRITE = 2;
-const MAP_PRIVATE = 2;
-const MAP_ANONYMOUS = 0x20;
-const MAP_FAILED = 0xffffffffffffffffn;
 const TWO32 = 4294967296;
 
 /** A 64-bit value: a number (exact below 2^53: every user address, every small argument) or a BigInt. */
@@ -36,10 +33,10 @@ export class Arena {
   constructor(size: number) {
     this.size = size;
     const lc = libc();
-    const p = BigInt(lc.mmap(null, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0n));
-    if (p === 0n || p === MAP_FAILED) throw sysError('mmap arena');
-    this.base = Number(p);
-    const ab = lc.koffi.view(this.base, size) as ArrayBuffer;
+    const p = lc.mmapAnonymous(size, PROT_READ | PROT_WRITE);
+    if (p <= 0) throw sysError('mmap arena');
+    this.base = p;
+    const ab = lc.view(this.base, size);
     this.u8 = new Uint8Array(ab);
     this.u32 = new Uint32Array(ab);
     this.buf = Buffer.from(ab);

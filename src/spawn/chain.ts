@@ -48,7 +48,6 @@ const CLOCK_MONOTONIC = 1;
 const SIGCHLD = 17;
 const PIPE_CAPACITY = 65536;
 const CLONE_PARENT_SETTID = 0x00100000;
-const MAP_FAILED = 0xffffffffffffffffn;
 /** stack room below the clone sequence's frames, for setns and clone themselves */
 const SEQUENCE_GAP = 64 << 10;
 /** contexts the clone sequence may use: 4 + 5 per namespace entered */
@@ -56,8 +55,8 @@ const SEQUENCE_MAX = 64;
 /**
  * Arena room for strings, structs and records: a guess (a busybox container needs ~70 bytes a
  * step) that spares a pass sizing every argument; a program that needs more is laid out again in
- * an arena 8 times larger. Not too generous either: koffi reports each view's length to the GC as
- * memory allocated, and a 4 MiB arena brought a collection (~3 ms) into every create.
+ * an arena 8 times larger. Not too generous either: the FFI reports each view's length to the GC
+ * as memory allocated, and a 4 MiB arena brought a collection (~3 ms) into every create.
  */
 const DATA_ROOM_BASE = 64 << 10;
 const DATA_ROOM_PER_STEP = 256;
@@ -117,13 +116,13 @@ export function buildChain(program: Program, parentFds: Record<string, number>, 
   const stackLen = roundUp(sequenceLow + SEQUENCE_GAP + SEQUENCE_MAX * FRAME_SLOT, PAGE);
   for (let room = DATA_ROOM_BASE + DATA_ROOM_PER_STEP * program.steps.length; ; room *= 8) {
     const arena = new Arena(roundUp(fixed + room, PAGE));
-    let stack: (SharedStack & { map: bigint }) | undefined;
+    let stack: (SharedStack & { map: number }) | undefined;
     const releaseStack = () => lc.munmap(stack!.map, stackLen + PAGE);
     try {
-      const map = BigInt(lc.mmap(null, stackLen + PAGE, 3, 0x22, -1, 0n));
-      if (map === MAP_FAILED) throw sysError('mmap chain stack');
-      const base = Number(map) + PAGE;
-      const view = lc.koffi.view(base, stackLen) as ArrayBuffer;
+      const map = lc.mmapAnonymous(stackLen + PAGE, 3 /* PROT_READ | PROT_WRITE */);
+      if (map <= 0) throw sysError('mmap chain stack');
+      const base = map + PAGE;
+      const view = lc.view(base, stackLen);
       stack = { map, base, u32: new Uint32Array(view), u8: new Uint8Array(view) };
       if (lc.mprotect(map, PAGE, 0) !== 0) throw sysError('mprotect guard page');
       mark('engine: arena mapped');

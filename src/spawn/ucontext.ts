@@ -1,12 +1,12 @@
 // Writing one ucontext: "call fn(args) on the shared stack, then go on with the context at `link`",
 // what glibc's makecontext does. Two ways:
-//  - emulated (x86_64): the registers and the frame are written from JS. Through koffi, each
+//  - emulated (x86_64): the registers and the frame are written from JS. Through an FFI, each
 //    makecontext costs ~25 µs (a variadic call is prepared every time): ~20 ms for a chain. The
 //    contexts are compact: every one points at the same fpregs block (the x87 environment, read
 //    only by setcontext), so a context is only what setcontext reads (512 bytes, not 1024), and
 //    it is written into fresh zeroed memory: only the words that matter, no template copy.
 //    Checked against glibc's makecontext, byte for byte, on contexts the caller picks.
-//  - glibc's makecontext through koffi, on full contexts copied from a getcontext template (other
+//  - glibc's makecontext through the FFI, on full contexts copied from a getcontext template (other
 //    architectures, or TSRUNC_REAL_MAKECONTEXT=1), with the layout checked after every call.
 
 import type { ArchInfo, UcontextLayout } from '../linux/arch';
@@ -130,7 +130,7 @@ class EmulatedX86Writer implements ContextWriter {
     const s = this.scratch[0];
     this.u8.copyWithin(s, template, template + uc.size);
     this.setStack(s, FRAME_SLOT, 0);
-    libc().makecontext(arena.base + s, symbol('getpid'), 0);
+    libc().makecontext(arena.base + s, symbol('getpid'), []);
     const startContext = getWord(stack.u32, (getWord(this.u32, (s + uc.sp) >> 2) - stack.base) >> 2);
     this.startLo = startContext >>> 0;
     this.startHi = (startContext - this.startLo) / TWO32;
@@ -200,9 +200,7 @@ class EmulatedX86Writer implements ContextWriter {
     this.setStack(ours, top, link);
     u8.copyWithin(theirs, ours, ours + uc.size);
     const ourFrame = this.stack.u8.slice(top - FRAME_SLOT, top);
-    const va: unknown[] = [];
-    for (let i = 0; i < n; i++) va.push('int64_t', BigInt.asIntN(64, BigInt(args[i])));
-    libc().makecontext(this.arena.base + theirs, fn, n, ...va);
+    libc().makecontext(this.arena.base + theirs, fn, args.slice(0, n));
     const theirFrame = this.stack.u8.subarray(top - FRAME_SLOT, top);
     if (!sameBytes(u8.subarray(ours, ours + uc.size), u8.subarray(theirs, theirs + uc.size)) || !sameBytes(ourFrame, theirFrame)) {
       throw new Error(`spawn engine: the makecontext emulation differs from glibc's (${what}); this glibc needs TSRUNC_REAL_MAKECONTEXT=1`);
@@ -243,9 +241,7 @@ class GlibcWriter implements ContextWriter {
     const mask = unblocked ? 0 : 0xffffffff;
     u[(o + uc.sigmask) >> 2] = mask;
     u[(o + uc.sigmask + 4) >> 2] = mask;
-    const va: unknown[] = [];
-    for (let i = 0; i < n; i++) va.push('int64_t', BigInt.asIntN(64, BigInt(args[i])));
-    libc().makecontext(arena.base + o, fn, n, ...va);
+    libc().makecontext(arena.base + o, fn, args.slice(0, n));
     // self-check of the layout assumptions: a wrong table must fail here, loudly, not in the child
     const what = `the context at ${o}`;
     if (getWord(u, (o + uc.pc) >> 2) !== fn) throw new Error(`spawn engine: ucontext layout mismatch at ${what} (pc)`);

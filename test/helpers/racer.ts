@@ -13,6 +13,8 @@ const RENAME_EXCHANGE = 2;
 const [dir, a, b] = process.argv.slice(2);
 process.chdir(dir);
 const lc = libc();
+const from = Buffer.from(a + '\0');
+const to = Buffer.from(b + '\0');
 for (;;) {
-  for (let i = 0; i < 1000; i++) lc.syscall(SYS_renameat2, 'int', AT_FDCWD, 'str', a, 'int', AT_FDCWD, 'str', b, 'unsigned int', RENAME_EXCHANGE);
+  for (let i = 0; i < 1000; i++) lc.syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE);
 }

@@ -27,7 +27,7 @@ server.listen(socketPath, () => fs.writeFileSync(`${stateOut}.ready`, ''));
 
 function answer(listener: number): void {
   const lc = libc();
-  const ioctl = lc.koffi.load('libc.so.6').func('int ioctl(int fd, unsigned long req, void *arg)');
+  const ioctl = (fd: number, req: number, arg: Buffer) => lc.ioctl(fd, req, arg);
   const notif = Buffer.alloc(80); // struct seccomp_notif { u64 id; u32 pid; u32 flags; struct seccomp_data data; }
   for (;;) {
     notif.fill(0);

@@ -227,12 +227,13 @@ describe('command line', { skip: skipUnlessRoot }, () => {
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
   });
 
-  it('start, state, kill and delete load no koffi in the executable (create does)', { skip: process.env.TSRUNC_ENGINE === 'node' && 'bun:ffi only' }, () => {
+  it('no verb loads koffi in the executable: libc is bound through bun:ffi (koffi only with TSRUNC_KOFFI_ONLY=1)', { skip: process.env.TSRUNC_ENGINE === 'node' && 'bun:ffi only' }, () => {
     const env = { ...process.env, TSRUNC_TIMING: '1' };
     const id = uniqueId();
     const create = rt.run(['create', '--bundle', rt.bundle((c) => (c.process.args = ['sleep', '10'])), id], { env });
     assert.equal(create.code, 0, create.stderr);
-    assert.match(create.stderr, /koffi: loading/, 'the timing shows when koffi loads');
+    assert.match(create.stderr, /libc: binding \(bun:ffi\)/, 'the timing shows which FFI binds libc');
+    assert.doesNotMatch(create.stderr, /koffi: loading/, 'create loaded koffi');
     try {
       for (const args of [['start', id], ['state', id], ['kill', id, 'KILL'], ['delete', '--force', id]]) {
         const r = rt.run(args, { env });
@@ -242,6 +243,15 @@ describe('command line', { skip: skipUnlessRoot }, () => {
     } finally {
       rt.run(['delete', '--force', id]);
     }
+    // the fallback still works, and the check above would see it
+    const other = uniqueId();
+    const koffiRun = rt.run(['run', '--bundle', rt.bundle((c) => (c.process.args = ['true'])), other], { env: { ...env, TSRUNC_KOFFI_ONLY: '1' } });
+    assert.equal(koffiRun.code, 0, koffiRun.stderr);
+    assert.match(koffiRun.stderr, /koffi: loading/);
+    // bun:ffi needs the JIT: without it, libc is bound through koffi instead of failing
+    const noJit = rt.run(['run', '--bundle', rt.bundle((c) => (c.process.args = ['true'])), uniqueId()], { env: { ...env, BUN_JSC_useJIT: '0' } });
+    assert.equal(noJit.code, 0, noJit.stderr);
+    assert.match(noJit.stderr, /koffi: loading/);
   });
 
   it('writes JSON log lines to --log, the last error naming the failure', () => {

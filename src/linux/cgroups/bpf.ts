@@ -24,9 +24,10 @@ class Scratch {
   private off = 0;
   constructor(readonly size: number) {
     const lc = libc();
-    this.base = BigInt(lc.mmap(null, size, 3, 0x22, -1, 0n));
-    if (this.base === 0n || this.base === 0xffffffffffffffffn) throw sysError('mmap');
-    this.u8 = new Uint8Array(lc.koffi.view(this.base, size) as ArrayBuffer);
+    const p = lc.mmapAnonymous(size, 3 /* PROT_READ | PROT_WRITE */);
+    if (p <= 0) throw sysError('mmap');
+    this.base = BigInt(p);
+    this.u8 = new Uint8Array(lc.view(p, size));
   }
   put(b: Uint8Array): bigint {
     const o = (this.off + 7) & ~7;
@@ -40,7 +41,7 @@ class Scratch {
 }
 
 function bpf(cmd: number, attr: Buffer): number {
-  return Number(libc().syscall(SYS_bpf, 'int', cmd, 'void *', attr, 'unsigned int', attr.length));
+  return libc().syscall(SYS_bpf, cmd, attr, attr.length);
 }
 
 /** Load the program; returns its fd. A verifier refusal is reported with the verifier's log. */
