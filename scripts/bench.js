@@ -12,6 +12,11 @@ const os = require('node:os');
 const path = require('node:path');
 
 const runs = Number(process.argv[2] ?? 30);
+// Rounds: this VM drifts by tens of percent over a minute, and hyperfine runs one command's runs
+// after the other's, so a single hyperfine run can favour whichever ran in a quiet spell. The runs
+// are split into rounds (each one hyperfine run of every runtime side by side, in alternating
+// order) and the medians are taken over the samples of all rounds. BENCH_ROUNDS=1: one run.
+const rounds = Math.max(1, Math.min(runs, Number(process.env.BENCH_ROUNDS ?? 5)));
 const here = path.resolve(__dirname, '..');
 const work = fs.mkdtempSync('/tmp/tsrunc-bench-');
 const exe = path.join(here, 'dist', 'tsrunc');
@@ -46,13 +51,22 @@ function sh(r, args) {
   return `${env ? `env ${env}` : ''}${r.bin} --root ${work}/root-${r.name} ${args}`;
 }
 
+/** Medians (ms) of each command over `rounds` hyperfine runs of runs/rounds each, in alternating order. */
 function hyperfine(title, commands, shell) {
-  const json = path.join(work, `${title.replace(/\W+/g, '-')}.json`);
-  const args = ['--warmup', '3', '--runs', String(runs), '--export-json', json, ...(shell ? [] : ['-N'])];
-  for (const [name, cmd] of commands) args.push('-n', name, cmd);
-  execFileSync('hyperfine', args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const res = JSON.parse(fs.readFileSync(json, 'utf8')).results;
-  return Object.fromEntries(res.map((x) => [x.command, x.median * 1000]));
+  const times = Object.fromEntries(commands.map(([name]) => [name, []]));
+  for (let r = 0; r < rounds; r++) {
+    const json = path.join(work, `${title.replace(/\W+/g, '-')}-${r}.json`);
+    const n = Math.round((runs * (r + 1)) / rounds) - Math.round((runs * r) / rounds);
+    const args = ['--warmup', r === 0 ? '3' : '1', '--runs', String(n), '--export-json', json, ...(shell ? [] : ['-N'])];
+    for (const [name, cmd] of r % 2 ? [...commands].reverse() : commands) args.push('-n', name, cmd);
+    execFileSync('hyperfine', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    for (const x of JSON.parse(fs.readFileSync(json, 'utf8')).results) times[x.command].push(...x.times);
+  }
+  const median = (a) => {
+    const s = [...a].sort((x, y) => x - y);
+    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  return Object.fromEntries(Object.entries(times).map(([name, t]) => [name, median(t) * 1000]));
 }
 
 function cycleScript(r) {
@@ -104,7 +118,7 @@ try {
   const runMed = hyperfine('run', runtimes.map((r) => [r.name, sh(r, `run --bundle ${run} r`)]));
   const cycleMed = hyperfine('cycle', runtimes.map((r) => [r.name, cycleScript(r)]));
   const ratio = (m, name) => (m.runc ? ` (${(m[name] / m.runc).toFixed(2)}× runc${m.crun ? `, ${(m[name] / m.crun).toFixed(2)}× crun` : ''})` : '');
-  console.log(`## tsrunc benchmark — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, ${os.release()}, ${runs} runs\n`);
+  console.log(`## tsrunc benchmark — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, ${os.release()}, ${runs} runs in ${rounds} rounds\n`);
   console.log(table(['runtime', 'run /bin/true (median ms)', 'create + start + delete (median ms)'], runtimes.map((r) => [r.name, `${runMed[r.name].toFixed(1)}${ratio(runMed, r.name)}`, `${cycleMed[r.name].toFixed(1)}${ratio(cycleMed, r.name)}`])));
 
   const verbs = ['create', 'start', 'state', 'delete'];

@@ -1,9 +1,10 @@
 // runc-compatible logging: text (logrus's key=value lines) or JSON lines {"level","msg","time"}
 // to --log or stderr. containerd reads the last "error" line of --log as the failure reason.
-// Output goes through fs.writeSync: touching process.stdout/stderr on a pipe makes libuv set
-// O_NONBLOCK on it, and the container would inherit that.
+// Output goes straight to the fds (files.ts, not even node:fs in the executable): touching
+// process.stdout/stderr on a pipe makes libuv set O_NONBLOCK on it, and the container would
+// inherit that.
 
-import fs = require('node:fs');
+import { files } from '../linux/files';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';
@@ -19,7 +20,7 @@ export class Logger {
     if (opts.format) this.format = opts.format;
     this.debugEnabled = !!opts.debug;
     if (opts.log) {
-      this.fd = fs.openSync(opts.log, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | 0o2000000 /* O_CLOEXEC */, 0o644);
+      this.fd = files().openSync(opts.log, 0o2101 /* O_WRONLY | O_CREAT | O_APPEND */, 0o644);
       this.toStderr = false;
     }
   }
@@ -37,7 +38,7 @@ export class Logger {
         ? JSON.stringify({ level, msg, time }) + '\n'
         : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
     try {
-      fs.writeSync(this.fd, line);
+      files().writeAll(this.fd, line);
     } catch {
       /* nowhere left to report to */
     }
@@ -63,20 +64,12 @@ export class Logger {
 export const logger = new Logger();
 
 export function writeOut(text: string): void {
-  const buf = Buffer.from(text);
-  let off = 0;
-  while (off < buf.length) {
-    try {
-      off += fs.writeSync(1, buf, off);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-    }
-  }
+  files().writeAll(1, text);
 }
 
 export function writeErr(text: string): void {
   try {
-    fs.writeSync(2, text);
+    files().writeAll(2, text);
   } catch {
     /* stderr closed */
   }

@@ -28,6 +28,19 @@ function lstat(p: string): fs.Stats | undefined {
   }
 }
 
+/** lstat, each path once per call of gatherFacts: the same directories come up for many queries */
+type Lstat = (p: string) => fs.Stats | undefined;
+
+function memoLstat(): Lstat {
+  const seen = new Map<string, fs.Stats | undefined>();
+  return (p) => {
+    if (seen.has(p)) return seen.get(p);
+    const st = lstat(p);
+    seen.set(p, st);
+    return st;
+  };
+}
+
 function stat(p: string): fs.Stats | undefined {
   try {
     return fs.statSync(p, { throwIfNoEntry: false });
@@ -41,7 +54,7 @@ function stat(p: string): fs.Stats | undefined {
  * lstat on the host would follow that symlink out of the rootfs, and the chain resolves it inside
  * the rootfs instead.
  */
-export function rootfsPathKinds(rootfs: string, paths: string[]): Record<string, PathKind> {
+function rootfsPathKinds(rootfs: string, paths: string[], lst: Lstat): Record<string, PathKind> {
   const out: Record<string, PathKind> = {};
   const sorted = [...new Set(paths)].sort((a, b) => a.length - b.length);
   for (const p of sorted) {
@@ -50,7 +63,7 @@ export function rootfsPathKinds(rootfs: string, paths: string[]): Record<string,
       out[p] = 'missing';
       continue;
     }
-    out[p] = kindOf(lstat(path.join(rootfs, p)));
+    out[p] = kindOf(lst(path.join(rootfs, p)));
   }
   return out;
 }
@@ -59,7 +72,7 @@ export function rootfsPathKinds(rootfs: string, paths: string[]): Record<string,
  * Resolve a container path inside the rootfs the way openat2(RESOLVE_IN_ROOT) does: symlinks are
  * followed with the rootfs as /, and ".." never climbs above it. Missing components are kept.
  */
-export function resolveInRoot(rootfs: string, p: string): string {
+function resolveInRoot(rootfs: string, p: string, lst: Lstat): string {
   let parts = p.split('/').filter((s) => s && s !== '.');
   const done: string[] = [];
   for (let links = 0; parts.length > 0; ) {
@@ -69,7 +82,7 @@ export function resolveInRoot(rootfs: string, p: string): string {
       continue;
     }
     const host = path.join(rootfs, ...done, part);
-    const st = lstat(host);
+    const st = lst(host);
     if (st?.isSymbolicLink()) {
       if (++links > 40) return '/' + [...done, part, ...parts].join('/'); // ELOOP: leave it to the kernel
       const target = fs.readlinkSync(host);
@@ -100,10 +113,11 @@ export function gatherFacts(spec: Spec, rootfs: string, queries: FactQueries, cg
     bindSources[src] = { kind: st ? (st.isDirectory() ? 'dir' : 'file') : 'missing', mountFlags: flags };
   }
   const rootMount = mountContaining(mounts, rootfs);
+  const lst = memoLstat();
   const resolved: Record<string, string> = {};
   const rootfsQueries = new Set(queries.rootfsPaths);
   for (const p of queries.rootfsPaths) {
-    const r = resolveInRoot(rootfs, p);
+    const r = resolveInRoot(rootfs, p, lst);
     if (r === p) continue;
     resolved[p] = r;
     let prefix = '';
@@ -113,7 +127,7 @@ export function gatherFacts(spec: Spec, rootfs: string, queries: FactQueries, cg
     arch: hostArch().name,
     capLastCap: Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
     stdio,
-    rootfsPaths: rootfsPathKinds(rootfs, [...rootfsQueries]),
+    rootfsPaths: rootfsPathKinds(rootfs, [...rootfsQueries], lst),
     resolved,
     hostPaths,
     bindSources,

@@ -3,7 +3,7 @@
 // The init's remaining records (seccomp, exec attempts) arrive through the FIFO; EOF means the
 // FIFO closed, which happens on a successful execve (it is close-on-exec) or when the init died.
 
-import fs = require('node:fs');
+import { files } from '../linux/files';
 import { describeErrno } from '../linux/errno';
 import { isAlive } from '../linux/proc';
 import { Monitor } from '../spawn/monitor';
@@ -27,7 +27,6 @@ export interface StartOptions {
 
 const O_RDONLY = 0;
 const O_NONBLOCK = 0o4000;
-const O_CLOEXEC = 0o2000000;
 
 export async function startContainer(opts: StartOptions): Promise<ContainerRecord> {
   // (not made non-dumpable here: start enters no namespace of the container, and loading koffi
@@ -72,7 +71,7 @@ export function startLocked(opts: StartOptions): ContainerRecord {
 
   let fd: number;
   try {
-    fd = fs.openSync(store.fifoPath(id), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    fd = files().openSync(store.fifoPath(id), O_RDONLY | O_NONBLOCK);
   } catch (e) {
     throw new ContainerError(`open exec fifo: ${(e as NodeJS.ErrnoException).code}`);
   }
@@ -81,7 +80,7 @@ export function startLocked(opts: StartOptions): ContainerRecord {
   // fails). The FIFO goes at once, so that a start killed from now on cannot leave a running
   // program behind a state that says "created" (the FIFO we hold open stays usable)
   try {
-    fs.unlinkSync(store.fifoPath(id));
+    files().unlinkSync(store.fifoPath(id));
   } catch {
     /* already removed */
   }
@@ -102,7 +101,7 @@ export function startLocked(opts: StartOptions): ContainerRecord {
       throw new ContainerError('unable to start container process: the container init died before start');
     }
   } finally {
-    fs.closeSync(fd);
+    files().closeSync(fd);
   }
   faultPoint('start:executed');
   mark('start: program executed');
@@ -114,7 +113,7 @@ export function startLocked(opts: StartOptions): ContainerRecord {
 function runStartContainerHooks(spec: Spec, rec: ContainerRecord): void {
   // the engine and the planner load only for these hooks: a plain start never needs them
   const { spawnJoined, waitWithTimeout } = require('./join') as typeof import('./join');
-  const capLastCap = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+  const capLastCap = Number(files().readFileSync('/proc/sys/kernel/cap_last_cap'));
   const stdioFacts = [0, 1, 2].map((fd) => ({ cloexec: (getFdFlags(fd) & 1) !== 0, fl: getFlFlags(fd) })) as [never, never, never];
   runContainerHooks('startContainer', spec.hooks?.startContainer, ociState(rec, 'created'), (hook, stdin, out, timeoutMs) => {
     const pid = spawnJoined({

@@ -1,6 +1,6 @@
-// Reading /proc without libc: process liveness and identity, mount tables.
+// Reading /proc (through files.ts, not node:fs): process liveness and identity, mount tables.
 
-import fs = require('node:fs');
+import { files } from './files';
 
 export interface ProcStat {
   pid: number;
@@ -17,7 +17,7 @@ export interface ProcStat {
 export function procStat(pid: number): ProcStat | null {
   let text: string;
   try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    text = files().readFileSync(`/proc/${pid}/stat`);
   } catch {
     return null;
   }
@@ -75,7 +75,7 @@ export function parseMountinfo(text: string): MountInfo[] {
 }
 
 export function readMountinfo(pid: number | 'self' = 'self'): MountInfo[] {
-  return parseMountinfo(fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8'));
+  return parseMountinfo(files().readFileSync(`/proc/${pid}/mountinfo`));
 }
 
 /** The mount that contains `path` (an absolute, symlink-free path): the last-mounted longest prefix. */

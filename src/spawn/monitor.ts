@@ -4,7 +4,7 @@
 // to a separate pipe that is drained only when something happens on the channel (a checkpoint or
 // EOF), so that they never wake the parent up.
 
-import fs = require('node:fs');
+import { files } from '../linux/files';
 import { pollIn } from '../linux/libc';
 import { describeErrno } from '../linux/errno';
 import { RECORD } from './program';
@@ -83,7 +83,7 @@ export class Monitor {
   }
 
   go(): void {
-    fs.writeSync(this.channel, Buffer.from([0]));
+    files().writeAll(this.channel, Buffer.from([0]));
   }
 
   private handle(r: Record_, opts: MonitorOptions): MonitorResult | null {
@@ -162,7 +162,7 @@ export class Monitor {
       }
       let r: number;
       try {
-        r = fs.readSync(fd, out, got, n - got, null);
+        r = files().readSync(fd, out, got, n - got);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
         throw e;
@@ -182,7 +182,7 @@ export class Monitor {
     for (;;) {
       let r: number;
       try {
-        r = fs.readSync(this.recordsFd, this.buf, 0, this.buf.length, null);
+        r = files().readSync(this.recordsFd, this.buf, 0, this.buf.length);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
         throw e;

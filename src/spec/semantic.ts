@@ -117,26 +117,40 @@ const ABSOLUTE_PATH_FIELDS: ReadonlyArray<{ pattern: string; severity: IssueSeve
   },
 ];
 
-/** Every [pointer, value] the pattern selects in the document. */
-function* select(value: unknown, patternTokens: readonly string[], pointer = ''): Generator<[string, unknown]> {
-  if (patternTokens.length === 0) {
-    yield [pointer, value];
+/**
+ * Calls found(value, keys) for every value the pattern selects in the document; `keys` is the path
+ * to it (valid during the call only). A plain walk: no pointer is built unless there is an issue
+ * (this runs on every create, in the interpreter).
+ */
+function select(value: unknown, tokens: readonly string[], found: (value: unknown, keys: readonly string[]) => void, at = 0, keys: string[] = []): void {
+  if (at === tokens.length) {
+    found(value, keys);
     return;
   }
   if (value === null || typeof value !== 'object') return;
-  const [token, ...rest] = patternTokens as [string, ...string[]];
   const container = value as Record<string, unknown>;
-  const keys = token === '*' ? Object.keys(container) : token in container ? [token] : [];
-  for (const key of keys) yield* select(container[key], rest, joinPointer(pointer, key));
+  const token = tokens[at];
+  if (token !== '*') {
+    if (!(token in container)) return;
+    keys.push(token);
+    select(container[token], tokens, found, at + 1, keys);
+    keys.pop();
+    return;
+  }
+  for (const key of Object.keys(container)) {
+    keys.push(key);
+    select(container[key], tokens, found, at + 1, keys);
+    keys.pop();
+  }
 }
 
 function checkAbsolutePaths(document: unknown, fields: typeof ABSOLUTE_PATH_FIELDS, out: IssueList): void {
   for (const field of fields) {
-    for (const [pointer, value] of select(document, field.pattern.split('/').slice(1))) {
+    select(document, field.pattern.split('/').slice(1), (value, keys) => {
       if (typeof value === 'string' && !value.startsWith('/')) {
-        out.add(pointer, 'absolute-path', `${field.message}; got ${JSON.stringify(value)}`, field.severity);
+        out.add(joinPointer('', ...keys), 'absolute-path', `${field.message}; got ${JSON.stringify(value)}`, field.severity);
       }
-    }
+    });
   }
 }
 

@@ -4,12 +4,9 @@
 // create makes the directory already locked (StateStore.claim): no other command can see a
 // container that is being created without waiting for its lock.
 
-import fs = require('node:fs');
 import path = require('node:path');
+import { files } from '../linux/files';
 import { tryFlock } from '../linux/libc';
-
-const O_DIRECTORY = 0o200000;
-const O_CLOEXEC = 0o2000000;
 
 /**
  * Lock `dir`; returns the release, or null when there is no such directory (nothing to lock: the
@@ -18,7 +15,7 @@ const O_CLOEXEC = 0o2000000;
 export function lockDir(dir: string, timeoutMs = 30000, what = path.basename(dir)): (() => void) | null {
   let fd: number;
   try {
-    fd = fs.openSync(dir, fs.constants.O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    fd = files().openDirectory(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
@@ -27,17 +24,17 @@ export function lockDir(dir: string, timeoutMs = 30000, what = path.basename(dir
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   for (let delay = 1; !tryFlock(fd); delay = Math.min(delay * 2, 20)) {
     if (Date.now() > deadline) {
-      fs.closeSync(fd);
+      files().closeSync(fd);
       throw new Error(`lock container ${what}: another tsrunc command holds it`);
     }
     Atomics.wait(sleeper, 0, 0, delay);
   }
   // the holder may have removed the container meanwhile: then there is nothing to lock
-  if (fs.fstatSync(fd).nlink === 0) {
-    fs.closeSync(fd);
+  if (files().linkCount(fd) === 0) {
+    files().closeSync(fd);
     return null;
   }
-  return () => fs.closeSync(fd);
+  return () => files().closeSync(fd);
 }
 
 export async function withLock<T>(root: string, id: string, fn: () => Promise<T> | T, timeoutMs = 30000): Promise<T> {

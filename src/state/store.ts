@@ -3,7 +3,7 @@
 // of the config the later verbs need (hooks, exec defaults). Status is derived, never trusted:
 // see status().
 
-import fs = require('node:fs');
+import { files } from '../linux/files';
 import path = require('node:path');
 import { isAlive, procStat } from '../linux/proc';
 
@@ -68,7 +68,7 @@ export class StateStore {
   }
 
   exists(id: string): boolean {
-    return fs.existsSync(path.join(this.dir(id), 'state.json')) || fs.existsSync(this.dir(id));
+    return files().existsSync(path.join(this.dir(id), 'state.json')) || files().existsSync(this.dir(id));
   }
 
   /**
@@ -77,17 +77,17 @@ export class StateStore {
    * ever sees the new container unlocked. Returns the lock's release.
    */
   claim(id: string): () => void {
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    files().mkdirSync(this.root, 0o711, true);
     const { lockDir } = require('./lock') as typeof import('./lock');
     const { renameNoReplace } = require('../linux/libc') as typeof import('../linux/libc');
     const tmp = path.join(this.root, `.${id}.${process.pid}.new`);
-    fs.mkdirSync(tmp, { mode: 0o711 });
+    files().mkdirSync(tmp, 0o711);
     const release = lockDir(tmp)!;
     try {
       renameNoReplace(tmp, this.dir(id));
     } catch (e) {
       release();
-      fs.rmdirSync(tmp);
+      files().rmdirSync(tmp);
       if ((e as { errno?: number }).errno === 17) throw new Error(`container with id ${id} already exists`);
       throw e;
     }
@@ -97,7 +97,7 @@ export class StateStore {
   read(id: string): ContainerRecord {
     let text: string;
     try {
-      text = fs.readFileSync(path.join(this.dir(id), 'state.json'), 'utf8');
+      text = files().readFileSync(path.join(this.dir(id), 'state.json'));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
         throw Object.assign(new Error(`container ${id} does not exist`), { code: 'ENOTFOUND' });
@@ -124,19 +124,18 @@ export class StateStore {
   }
 
   readSpec<T>(id: string): T {
-    return JSON.parse(fs.readFileSync(this.specPath(id), 'utf8')) as T;
+    return JSON.parse(files().readFileSync(this.specPath(id))) as T;
   }
 
   remove(id: string): void {
-    fs.rmSync(this.dir(id), { recursive: true, force: true });
+    files().removeTree(this.dir(id));
   }
 
   list(): string[] {
     try {
-      return fs
-        .readdirSync(this.root, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
-        .map((d) => d.name)
+      return files()
+        .directoriesIn(this.root)
+        .filter((name) => !name.startsWith('.'))
         .sort();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
@@ -148,8 +147,8 @@ export class StateStore {
 /** Write via a temp file in the same directory and rename(2): readers see the old or the new file, never half of one. */
 export function writeFileAtomic(file: string, data: string, mode = 0o600): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, data, { mode });
-  fs.renameSync(tmp, file);
+  files().writeFileSync(tmp, data, mode);
+  files().renameSync(tmp, file);
 }
 
 /**
@@ -162,7 +161,7 @@ export function status(store: StateStore, rec: ContainerRecord): Status {
   if (!isAlive(rec.pid, rec.pidStartTime)) return 'stopped';
   // created: waiting for start, still the runtime's chain (its name says so until it executes
   // the program); a FIFO left by a start that was killed does not make a running program "created"
-  if (fs.existsSync(store.fifoPath(rec.id)) && procStat(rec.pid)?.comm === INIT_COMM) return 'created';
+  if (files().existsSync(store.fifoPath(rec.id)) && procStat(rec.pid)?.comm === INIT_COMM) return 'created';
   if (isFrozen(rec)) return 'paused';
   return 'running';
 }
@@ -170,9 +169,9 @@ export function status(store: StateStore, rec: ContainerRecord): Status {
 function isFrozen(rec: ContainerRecord): boolean {
   for (const d of rec.cgroups.dirs) {
     try {
-      if (d.includes('/freezer/')) return fs.readFileSync(path.join(d, 'freezer.state'), 'utf8').trim() === 'FROZEN';
+      if (d.includes('/freezer/')) return files().readFileSync(path.join(d, 'freezer.state')).trim() === 'FROZEN';
       const ev = path.join(d, 'cgroup.events');
-      if (fs.existsSync(ev) && /^frozen 1$/m.test(fs.readFileSync(ev, 'utf8'))) return true;
+      if (files().existsSync(ev) && /^frozen 1$/m.test(files().readFileSync(ev))) return true;
     } catch {
       /* no freezer here */
     }

@@ -24,5 +24,6 @@ export function reportTiming(verb: string): void {
     prev = t;
     return line;
   });
-  require('node:fs').writeSync(2, `tsrunc ${verb} timing:\n${lines.join('\n')}\n`);
+  const { files } = require('../linux/files') as typeof import('../linux/files');
+  files().writeAll(2, `tsrunc ${verb} timing:\n${lines.join('\n')}\n`);
 }

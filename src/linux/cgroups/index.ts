@@ -6,7 +6,7 @@
 // Everything here is plain file I/O: only the cgroup v2 device program (bpf.ts) needs koffi, and
 // it is loaded only then, so that state/kill/delete stay cheap.
 
-import fs = require('node:fs');
+import { files } from '../files';
 import path = require('node:path');
 import { readMountinfo } from '../proc';
 import type { LinuxResources } from '../../spec/types';
@@ -34,7 +34,7 @@ let cachedHierarchies: Hierarchy[] | undefined;
 export function hierarchies(): Hierarchy[] {
   if (cachedHierarchies) return cachedHierarchies;
   const own = new Map<string, string>(); // subsystem list ('' for v2) → path
-  for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+  for (const line of files().readFileSync('/proc/self/cgroup').split('\n')) {
     if (!line) continue;
     const first = line.indexOf(':');
     const second = line.indexOf(':', first + 1);
@@ -117,7 +117,7 @@ export function createCgroups(cgroups: ContainerCgroup[]): string[] {
     for (const cg of cgroups) {
       for (const d of missingDirs(cg)) {
         try {
-          fs.mkdirSync(d);
+          files().mkdirSync(d);
           created.push(d);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -144,7 +144,7 @@ export function missingCgroupDirs(cgroups: ContainerCgroup[]): string[] {
 
 function missingDirs(cg: ContainerCgroup): string[] {
   const missing: string[] = [];
-  for (let d = cg.dir; d !== cg.hierarchy.mountpoint && d !== '/' && !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  for (let d = cg.dir; d !== cg.hierarchy.mountpoint && d !== '/' && !files().existsSync(d); d = path.dirname(d)) missing.unshift(d);
   return missing;
 }
 
@@ -152,7 +152,7 @@ function missingDirs(cg: ContainerCgroup): string[] {
 function inheritCpuset(dir: string): void {
   for (const f of ['cpuset.cpus', 'cpuset.mems']) {
     const own = path.join(dir, f);
-    if (fs.readFileSync(own, 'utf8').trim() === '') fs.writeFileSync(own, fs.readFileSync(path.join(path.dirname(dir), f), 'utf8').trim());
+    if (files().readFileSync(own).trim() === '') files().writeFileSync(own, files().readFileSync(path.join(path.dirname(dir), f)).trim());
   }
 }
 
@@ -160,7 +160,7 @@ function inheritCpuset(dir: string): void {
 export function joinCgroups(cgroups: ContainerCgroup[], pid: number): void {
   for (const cg of cgroups) {
     try {
-      fs.writeFileSync(path.join(cg.dir, 'cgroup.procs'), String(pid));
+      files().writeFileSync(path.join(cg.dir, 'cgroup.procs'), String(pid));
     } catch (e) {
       throw new Error(`join cgroup ${cg.dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
@@ -172,13 +172,13 @@ export function joinCgroups(cgroups: ContainerCgroup[], pid: number): void {
  * answers: the pids, freezer or cgroup v2 one is the most reliable witness; any will do).
  */
 export function cgroupPids(dirs: string[]): number[] {
-  const score = (d: string) => (d.includes('/pids/') ? 3 : d.includes('/freezer/') ? 2 : fs.existsSync(path.join(d, 'cgroup.events')) ? 2 : 1);
+  const score = (d: string) => (d.includes('/pids/') ? 3 : d.includes('/freezer/') ? 2 : files().existsSync(path.join(d, 'cgroup.events')) ? 2 : 1);
   for (const d of [...dirs].sort((a, b) => score(b) - score(a))) {
     try {
       const out: number[] = [];
       const walk = (dir: string) => {
-        for (const l of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (l) out.push(Number(l));
-        for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(dir, e.name));
+        for (const l of files().readFileSync(path.join(dir, 'cgroup.procs')).split('\n')) if (l) out.push(Number(l));
+        for (const name of files().directoriesIn(dir)) walk(path.join(dir, name));
       };
       walk(d);
       return [...new Set(out)];
@@ -194,7 +194,7 @@ export function removeCgroupDirs(dirs: string[]): string[] {
   const failed: string[] = [];
   for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
     try {
-      fs.rmdirSync(d); // the common case, without listing the directory first
+      files().rmdirSync(d); // the common case, without listing the directory first
       continue;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -221,15 +221,14 @@ export function removeCgroupDirs(dirs: string[]): string[] {
 
 /** Sub-cgroups the container made itself (nested runtimes, systemd): removed deepest first. */
 function removeChildren(dir: string): void {
-  let entries: fs.Dirent[];
+  let entries: string[];
   try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
+    entries = files().directoriesIn(dir);
   } catch {
     return;
   }
-  for (const e of entries) {
-    if (!e.isDirectory()) continue;
-    const sub = path.join(dir, e.name);
+  for (const name of entries) {
+    const sub = path.join(dir, name);
     removeChildren(sub);
     try {
       rmdirRetry(sub);
@@ -243,7 +242,7 @@ function removeChildren(dir: string): void {
 function rmdirRetry(dir: string): void {
   for (let i = 0; ; i++) {
     try {
-      fs.rmdirSync(dir);
+      files().rmdirSync(dir);
       return;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EBUSY' || i >= 20) throw e;
@@ -265,7 +264,7 @@ export function cgroupMode(hs: Hierarchy[] = hierarchies()): CgroupMode {
 
 function v2Controllers(h: Hierarchy): Set<string> {
   try {
-    return new Set(fs.readFileSync(path.join(h.mountpoint, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean));
+    return new Set(files().readFileSync(path.join(h.mountpoint, 'cgroup.controllers')).trim().split(/\s+/).filter(Boolean));
   } catch {
     return new Set();
   }
@@ -323,12 +322,12 @@ export function enableV2Controllers(cg: ContainerCgroup, wanted: string[] | 'all
     if (d === cg.hierarchy.mountpoint) break;
   }
   for (const d of chain) {
-    const available = fs.readFileSync(path.join(d, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);
-    const enabled = new Set(fs.readFileSync(path.join(d, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/).filter(Boolean));
+    const available = files().readFileSync(path.join(d, 'cgroup.controllers')).trim().split(/\s+/).filter(Boolean);
+    const enabled = new Set(files().readFileSync(path.join(d, 'cgroup.subtree_control')).trim().split(/\s+/).filter(Boolean));
     for (const c of wanted === 'all' ? available : wanted) {
       if (enabled.has(c)) continue;
       try {
-        fs.writeFileSync(path.join(d, 'cgroup.subtree_control'), `+${c}`);
+        files().writeFileSync(path.join(d, 'cgroup.subtree_control'), `+${c}`);
       } catch (e) {
         if (wanted === 'all') continue;
         throw new Error(`enable the ${c} controller in ${d}/cgroup.subtree_control: ${errnoText(e)}`);
@@ -370,7 +369,7 @@ export function applyResources(cgroups: ContainerCgroup[], res: LinuxResources |
       read: (c, file) => {
         const cg = dirFor(cgroups, c);
         try {
-          return cg ? fs.readFileSync(path.join(cg.dir, file), 'utf8').trim() : undefined;
+          return cg ? files().readFileSync(path.join(cg.dir, file)).trim() : undefined;
         } catch {
           return undefined;
         }
@@ -394,26 +393,26 @@ export function applyResources(cgroups: ContainerCgroup[], res: LinuxResources |
     if (!cg) throw new ResourceError(`${w.field}: the ${w.controller} cgroup controller is not available on this host`);
     let file = w.file;
     let value = w.value;
-    if (!fs.existsSync(path.join(cg.dir, file))) {
-      const alt = w.alternatives?.find((a) => fs.existsSync(path.join(cg.dir, a.file)));
+    if (!files().existsSync(path.join(cg.dir, file))) {
+      const alt = w.alternatives?.find((a) => files().existsSync(path.join(cg.dir, a.file)));
       if (alt) ({ file, value } = alt);
       else if (w.optional) continue;
       else throw new ResourceError(`${w.field}: this host's kernel has no ${[w.file, ...(w.alternatives ?? []).map((a) => a.file)].join(' or ')} (cgroup ${cg.hierarchy.version === 1 ? 'v1' : 'v2'}${missingReason(w.file)})`);
     }
     try {
-      fs.writeFileSync(path.join(cg.dir, file), value);
+      files().writeFileSync(path.join(cg.dir, file), value);
     } catch (e) {
       const hint = file === 'cpu.rt_runtime_us' ? ' (the parent cgroups need a realtime budget at least this large in their cpu.rt_runtime_us)' : '';
       throw new ResourceError(`${w.field}: write ${JSON.stringify(value)} to ${file}: ${errnoText(e)}${hint}`);
     }
     if (file === 'memory.kmem.limit_in_bytes' && Number(value) >= 0) {
       // Linux 5.16+ accepts the write and ignores it (kernel memory limits are gone): say so
-      const got = Number(fs.readFileSync(path.join(cg.dir, file), 'utf8').trim());
+      const got = Number(files().readFileSync(path.join(cg.dir, file)).trim());
       if (got !== Math.floor(Number(value) / 4096) * 4096) throw new ResourceError(`${w.field}: this kernel ignores kernel memory limits (memory.kmem.limit_in_bytes stays ${got} after writing ${value})`);
     }
     if (file === 'cpu.shares') {
       // the kernel clamps out-of-range shares silently: say so, as runc does
-      const got = fs.readFileSync(path.join(cg.dir, file), 'utf8').trim();
+      const got = files().readFileSync(path.join(cg.dir, file)).trim();
       if (got !== value) throw new ResourceError(`${w.field}: the kernel set cpu.shares to ${got}, not ${value} (the range is 2-262144)`);
     }
   }
@@ -439,10 +438,10 @@ function applyDevices(cgroups: ContainerCgroup[], resources: LinuxResources, upd
   const v1 = cgroups.find((c) => c.hierarchy.version === 1 && c.hierarchy.subsystems.includes('devices'));
   if (v1) {
     // create: the rules as listed; update: the smallest change from what the cgroup has now
-    const writes = update ? v1DeviceTransition(parseDevicesList(fs.readFileSync(path.join(v1.dir, 'devices.list'), 'utf8')), state) : v1DeviceWrites(rules);
+    const writes = update ? v1DeviceTransition(parseDevicesList(files().readFileSync(path.join(v1.dir, 'devices.list'))), state) : v1DeviceWrites(rules);
     for (const w of writes) {
       try {
-        fs.writeFileSync(path.join(v1.dir, w.file), w.value);
+        files().writeFileSync(path.join(v1.dir, w.file), w.value);
       } catch (e) {
         throw new ResourceError(`linux.resources.devices: write "${w.value}" to ${w.file}: ${errnoText(e)}`);
       }
@@ -473,30 +472,30 @@ export function setFrozen(cgroups: ContainerCgroup[], frozen: boolean): void {
     const want = frozen ? 'FROZEN' : 'THAWED';
     for (let i = 0; i < 1000; i++) {
       // FREEZING can stall on a task in an uninterruptible sleep: write again, as runc does
-      if (i % 50 === 0) fs.writeFileSync(file, want);
-      if (fs.readFileSync(file, 'utf8').trim() === want) return;
+      if (i % 50 === 0) files().writeFileSync(file, want);
+      if (files().readFileSync(file).trim() === want) return;
       sleepMs(i < 10 ? 1 : 10);
     }
-    if (frozen) fs.writeFileSync(file, 'THAWED');
-    throw new Error(`unable to ${frozen ? 'freeze' : 'thaw'} the container: ${file} stays ${fs.readFileSync(file, 'utf8').trim()}`);
+    if (frozen) files().writeFileSync(file, 'THAWED');
+    throw new Error(`unable to ${frozen ? 'freeze' : 'thaw'} the container: ${file} stays ${files().readFileSync(file).trim()}`);
   }
   const v2 = v2Of(cgroups);
-  if (!v2 || !fs.existsSync(path.join(v2.dir, 'cgroup.freeze'))) throw new Error('the freezer is not available on this host (no v1 freezer hierarchy, no cgroup.freeze)');
-  fs.writeFileSync(path.join(v2.dir, 'cgroup.freeze'), frozen ? '1' : '0');
+  if (!v2 || !files().existsSync(path.join(v2.dir, 'cgroup.freeze'))) throw new Error('the freezer is not available on this host (no v1 freezer hierarchy, no cgroup.freeze)');
+  files().writeFileSync(path.join(v2.dir, 'cgroup.freeze'), frozen ? '1' : '0');
   for (let i = 0; i < 1000; i++) {
-    if (new RegExp(`^frozen ${frozen ? 1 : 0}$`, 'm').test(fs.readFileSync(path.join(v2.dir, 'cgroup.events'), 'utf8'))) return;
+    if (new RegExp(`^frozen ${frozen ? 1 : 0}$`, 'm').test(files().readFileSync(path.join(v2.dir, 'cgroup.events')))) return;
     sleepMs(i < 10 ? 1 : 10);
   }
-  if (frozen) fs.writeFileSync(path.join(v2.dir, 'cgroup.freeze'), '0');
+  if (frozen) files().writeFileSync(path.join(v2.dir, 'cgroup.freeze'), '0');
   throw new Error(`unable to ${frozen ? 'freeze' : 'thaw'} the container: ${v2.dir}/cgroup.events does not report it`);
 }
 
 export function isFrozen(cgroups: ContainerCgroup[]): boolean {
   const v1 = cgroups.find((c) => c.hierarchy.version === 1 && c.hierarchy.subsystems.includes('freezer'));
   try {
-    if (v1) return fs.readFileSync(path.join(v1.dir, 'freezer.state'), 'utf8').trim() !== 'THAWED';
+    if (v1) return files().readFileSync(path.join(v1.dir, 'freezer.state')).trim() !== 'THAWED';
     const v2 = v2Of(cgroups);
-    return !!v2 && /^frozen 1$/m.test(fs.readFileSync(path.join(v2.dir, 'cgroup.events'), 'utf8'));
+    return !!v2 && /^frozen 1$/m.test(files().readFileSync(path.join(v2.dir, 'cgroup.events')));
   } catch {
     return false;
   }
@@ -507,7 +506,7 @@ export function cgroupKill(cgroups: ContainerCgroup[]): boolean {
   const v2 = v2Of(cgroups);
   if (!v2) return false;
   try {
-    fs.writeFileSync(path.join(v2.dir, 'cgroup.kill'), '1');
+    files().writeFileSync(path.join(v2.dir, 'cgroup.kill'), '1');
     return true;
   } catch {
     return false;
