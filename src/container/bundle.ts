@@ -1,7 +1,7 @@
 // Read and check a bundle before anything is created: config.json must parse, pass our schema and
 // the semantic checks, and name an existing rootfs. Bad input fails here and leaves no trace.
 
-import fs = require('node:fs');
+import { files } from '../linux/files';
 import path = require('node:path');
 import type { Spec } from '../spec/types';
 import { ContainerError } from './errors';
@@ -16,7 +16,7 @@ export interface Bundle {
 export function readJsonFile(file: string, what: string): unknown {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = files().readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ContainerError(`${what} ${file} not found`);
@@ -52,10 +52,10 @@ export function loadBundle(bundleDir: string, warn: (msg: string) => void = () =
   const rootPath = path.resolve(dir, spec.root!.path);
   let rootfs: string;
   try {
-    rootfs = fs.realpathSync(rootPath);
+    rootfs = files().realpathSync(rootPath);
   } catch {
     throw new ContainerError(`rootfs (${rootPath}) does not exist`);
   }
-  if (!fs.statSync(rootfs).isDirectory()) throw new ContainerError(`rootfs (${rootPath}) is not a directory`);
+  if (files().stat(rootfs)?.kind !== 'dir') throw new ContainerError(`rootfs (${rootPath}) is not a directory`);
   return { dir, spec, rootfs };
 }

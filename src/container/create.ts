@@ -6,7 +6,8 @@
 // leaves a record that `delete --force` can clean up. The init itself cannot outlive a dead
 // create: it waits for the parent's go byte at every checkpoint and dies on EOF.
 
-import fs = require('node:fs');
+import type * as NodeFs from 'node:fs';
+import { files } from '../linux/files';
 import path = require('node:path');
 import { applyResources, containerCgroups, createCgroups, enterCgroups, missingCgroupDirs, removeCgroupDirs, usesSystemd, type ContainerCgroup } from '../linux/cgroups';
 import { NAMESPACES } from '../linux/constants';
@@ -60,7 +61,6 @@ export interface Created {
 }
 
 const O_PATH = 0o10000000;
-const O_CLOEXEC = 0o2000000;
 
 export function compileFilter(spec: Spec, warn?: (m: string) => void, cache?: SeccompCache): CompiledFilter | null {
   const profile = spec.linux?.seccomp;
@@ -98,7 +98,7 @@ export async function createContainer(opts: CreateOptions): Promise<Created> {
   const seccompCache = new SeccompCache(opts.store.root);
   const bundle = loadBundle(opts.bundle, opts.warn, (profile) => seccompCache.lookup(profile) !== null);
   mark('bundle read and validated');
-  checkHostSupport(bundle.spec, { apparmor: fs.existsSync('/sys/kernel/security/apparmor'), selinux: fs.existsSync('/sys/fs/selinux/enforce') }, opts.warn);
+  checkHostSupport(bundle.spec, { apparmor: files().existsSync('/sys/kernel/security/apparmor'), selinux: files().existsSync('/sys/fs/selinux/enforce') }, opts.warn);
   const filter = compileFilter(bundle.spec, opts.warn, seccompCache);
   mark('seccomp compiled');
   const terminal = !!bundle.spec.process?.terminal;
@@ -156,8 +156,8 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
 
     const fifo = store.fifoPath(id);
     mkfifo(fifo, 0o622);
-    fs.chmodSync(fifo, 0o622); // mkfifo honours our umask
-    fifoFd = fs.openSync(fifo, O_PATH | O_CLOEXEC);
+    files().chmodSync(fifo, 0o622); // mkfifo honours our umask
+    fifoFd = files().openSync(fifo, O_PATH);
     faultPoint('fifo');
 
     const facts = gatherFacts(spec, bundle.rootfs, initFactQueries(spec), cgroups);
@@ -171,7 +171,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     for (const n of plan.notes) opts.debug?.(n);
     const fds: Record<string, number> = { fifo: fifoFd };
     if (plan.needsHostProc) {
-      hostProcFd = fs.openSync('/proc', O_PATH | O_CLOEXEC | 0o200000 /* O_DIRECTORY */);
+      hostProcFd = files().openSync('/proc', O_PATH | 0o200000 /* O_DIRECTORY */);
       fds.hostproc = hostProcFd;
     }
     if (filter?.notify) {
@@ -291,7 +291,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     if (notify) notify.forEach(closeFd);
     if (consoleFd >= 0) closeFd(consoleFd);
     if (proxyEnd >= 0) closeFd(proxyEnd);
-    for (const fd of openedNs) fs.closeSync(fd);
+    for (const fd of openedNs) files().closeSync(fd);
   }
 }
 
@@ -323,7 +323,7 @@ export function cgroupsBeforeInitGoesOn(namespaces: { type: string; path?: strin
 
 function writeProc(file: string, data: string, what: string): void {
   try {
-    fs.writeFileSync(file, data);
+    files().writeFileSync(file, data);
   } catch (e) {
     const errno = (e as NodeJS.ErrnoException).errno;
     throw new ContainerError(`${what} ${JSON.stringify(data.trim())}: ${errno ? describeErrno(-errno) : errorMessage(e)}`);
@@ -357,6 +357,7 @@ function atHooks(spec: Spec, rec: ContainerRecord, facts: HostFacts, pid: number
  * modes and owners. Symlinks are copied as symlinks, never followed.
  */
 function copyUp(rootfs: string, dest: string, pid: number): void {
+  const fs = require('node:fs') as typeof NodeFs; // only for tmpcopyup mounts (files.ts has no copying)
   const from = path.join(rootfs, dest);
   const to = path.join(`/proc/${pid}/root`, rootfs, dest);
   const copy = (src: string, dst: string, top: boolean): void => {
@@ -427,14 +428,14 @@ function describeWait(w: ReturnType<typeof waitChild>): string {
 function openNamespace(p: string, type: NamespaceType): number {
   checkNamespaceFile(p);
   try {
-    return fs.openSync(p, 'r');
+    return files().openSync(p, 0);
   } catch (e) {
     throw new ContainerError(`linux.namespaces: ${type} namespace ${p}: ${(e as NodeJS.ErrnoException).code}`);
   }
 }
 
 function checkNamespaceFile(p: string): void {
-  if (!fs.existsSync(p)) throw new ContainerError(`linux.namespaces: namespace path ${p} does not exist`);
+  if (!files().existsSync(p)) throw new ContainerError(`linux.namespaces: namespace path ${p} does not exist`);
 }
 
 function timeOffsets(spec: Spec): string {
@@ -452,7 +453,7 @@ export function listenFds(): number {
 
 function removeIfPid(file: string, pid: number): void {
   try {
-    if (fs.readFileSync(file, 'utf8') === String(pid)) fs.unlinkSync(file);
+    if (files().readFileSync(file) === String(pid)) files().unlinkSync(file);
   } catch {
     /* not ours or gone */
   }

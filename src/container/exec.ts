@@ -3,7 +3,7 @@
 // unless told otherwise, and nothing of the host (the engine closes every fd; setns into the
 // mount namespace gives it the container's root and cwd).
 
-import fs = require('node:fs');
+import { files } from '../linux/files';
 import path = require('node:path');
 import type { Process, Spec } from '../spec/types';
 import { status, type StateStore } from '../state/store';
@@ -98,7 +98,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   if (proc.terminal && o.detach && !o.consoleSocket) throw new ContainerError('cannot allocate tty if tsrunc will detach without setting console socket');
   if (!proc.terminal && o.consoleSocket) throw new ContainerError('cannot use console socket if tsrunc will not allocate tty');
   if (proc.selinuxLabel) throw new ContainerError('process.selinuxLabel: SELinux labels are not supported by tsrunc yet');
-  if (proc.apparmorProfile && !fs.existsSync('/sys/kernel/security/apparmor')) throw new ContainerError(`apparmor profile ${proc.apparmorProfile}: AppArmor is not enabled on this host`);
+  if (proc.apparmorProfile && !files().existsSync('/sys/kernel/security/apparmor')) throw new ContainerError(`apparmor profile ${proc.apparmorProfile}: AppArmor is not enabled on this host`);
   // the container's profile, compiled for its create: usually in the filter cache
   const { SeccompCache } = require('./seccomp-cache') as typeof import('./seccomp-cache');
   const filter = compileFilter(spec, o.warn, new SeccompCache(o.store.root));
@@ -130,7 +130,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       process: proc,
       mode: 'container',
       stdioFacts: [0, 1, 2].map((fd) => ({ cloexec: (getFdFlags(fd) & 1) !== 0, fl: getFlFlags(fd) })) as never,
-      capLastCap: Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
+      capLastCap: Number(files().readFileSync('/proc/sys/kernel/cap_last_cap')),
       cgroups,
       seccomp: filter,
       extraFds,

@@ -1,7 +1,7 @@
 // Gather the host facts a plan depends on (see src/plan/facts.ts). Read-only I/O: `explain`
 // gathers them too, so that the plan it prints is exactly the one create would run.
 
-import fs = require('node:fs');
+import { files, type FileStat } from '../linux/files';
 import path = require('node:path');
 import { hostArch } from '../linux/arch';
 import { getFdFlags, getFlFlags } from '../linux/libc';
@@ -11,28 +11,25 @@ import { mountinfoFlags } from '../plan/mount-options';
 import type { CgroupMountFact, FactQueries, HostFacts, PathKind } from '../plan/facts';
 import type { Spec } from '../spec/types';
 
-function kindOf(st: fs.Stats | undefined): PathKind {
+function kindOf(st: FileStat | undefined): PathKind {
   if (!st) return 'missing';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isDirectory()) return 'dir';
-  if (st.isFile()) return 'file';
-  return 'other';
+  return st.kind === 'symlink' || st.kind === 'dir' || st.kind === 'file' ? st.kind : 'other';
 }
 
 // most paths asked about do not exist: no exception (and its stack trace) for those
-function lstat(p: string): fs.Stats | undefined {
+function lstat(p: string): FileStat | undefined {
   try {
-    return fs.lstatSync(p, { throwIfNoEntry: false });
+    return files().lstat(p);
   } catch {
-    return undefined; // ENOTDIR, EACCES...
+    return undefined; // EACCES...
   }
 }
 
 /** lstat, each path once per call of gatherFacts: the same directories come up for many queries */
-type Lstat = (p: string) => fs.Stats | undefined;
+type Lstat = (p: string) => FileStat | undefined;
 
 function memoLstat(): Lstat {
-  const seen = new Map<string, fs.Stats | undefined>();
+  const seen = new Map<string, FileStat | undefined>();
   return (p) => {
     if (seen.has(p)) return seen.get(p);
     const st = lstat(p);
@@ -41,9 +38,9 @@ function memoLstat(): Lstat {
   };
 }
 
-function stat(p: string): fs.Stats | undefined {
+function stat(p: string): FileStat | undefined {
   try {
-    return fs.statSync(p, { throwIfNoEntry: false });
+    return files().stat(p);
   } catch {
     return undefined;
   }
@@ -83,9 +80,9 @@ function resolveInRoot(rootfs: string, p: string, lst: Lstat): string {
     }
     const host = path.join(rootfs, ...done, part);
     const st = lst(host);
-    if (st?.isSymbolicLink()) {
+    if (st?.kind === 'symlink') {
       if (++links > 40) return '/' + [...done, part, ...parts].join('/'); // ELOOP: leave it to the kernel
-      const target = fs.readlinkSync(host);
+      const target = files().readlinkSync(host);
       if (target.startsWith('/')) done.length = 0;
       parts = [...target.split('/').filter((s) => s && s !== '.'), ...parts];
       continue;
@@ -105,12 +102,12 @@ export function gatherFacts(spec: Spec, rootfs: string, queries: FactQueries, cg
     let flags = 0;
     if (st) {
       try {
-        flags = mountinfoFlags(mountContaining(mounts, fs.realpathSync(src))?.options ?? '');
+        flags = mountinfoFlags(mountContaining(mounts, files().realpathSync(src))?.options ?? '');
       } catch {
         /* vanished meanwhile: the mount step will say so */
       }
     }
-    bindSources[src] = { kind: st ? (st.isDirectory() ? 'dir' : 'file') : 'missing', mountFlags: flags };
+    bindSources[src] = { kind: st ? (st.kind === 'dir' ? 'dir' : 'file') : 'missing', mountFlags: flags };
   }
   const rootMount = mountContaining(mounts, rootfs);
   const lst = memoLstat();
@@ -125,7 +122,7 @@ export function gatherFacts(spec: Spec, rootfs: string, queries: FactQueries, cg
   }
   return {
     arch: hostArch().name,
-    capLastCap: Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
+    capLastCap: Number(files().readFileSync('/proc/sys/kernel/cap_last_cap')),
     stdio,
     rootfsPaths: rootfsPathKinds(rootfs, [...rootfsQueries], lst),
     resolved,
@@ -133,10 +130,10 @@ export function gatherFacts(spec: Spec, rootfs: string, queries: FactQueries, cg
     bindSources,
     rootfsMount: { mountpoint: rootMount?.mountpoint ?? '/', flags: mountinfoFlags(rootMount?.options ?? '') },
     cgroupMounts: cgroupMountFacts(cgroups),
-    hasKcore: fs.existsSync('/proc/kcore'),
+    hasKcore: files().existsSync('/proc/kcore'),
     home: homeOf(rootfs, spec.process?.user.uid ?? 0),
     apparmor: apparmorEnabled(),
-    selinux: fs.existsSync('/sys/fs/selinux/enforce'),
+    selinux: files().existsSync('/sys/fs/selinux/enforce'),
   };
 }
 
@@ -155,7 +152,7 @@ function homeOf(rootfs: string, uid: number): string | undefined {
   const passwd = path.join(etc, 'passwd');
   if (kindOf(lstat(etc)) !== 'dir' || kindOf(lstat(passwd)) !== 'file') return undefined;
   try {
-    for (const line of fs.readFileSync(passwd, 'utf8').split('\n')) {
+    for (const line of files().readFileSync(passwd).split('\n')) {
       const f = line.split(':');
       if (f.length >= 6 && Number(f[2]) === uid && f[2] !== '') return f[5] || '/';
     }
@@ -167,7 +164,7 @@ function homeOf(rootfs: string, uid: number): string | undefined {
 
 function apparmorEnabled(): boolean {
   try {
-    return fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y' && fs.existsSync('/sys/kernel/security/apparmor');
+    return files().readFileSync('/sys/module/apparmor/parameters/enabled').trim() === 'Y' && files().existsSync('/sys/kernel/security/apparmor');
   } catch {
     return false;
   }

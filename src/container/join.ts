@@ -2,7 +2,7 @@
 // namespaces, joins the container's cgroups at its checkpoint, and executes. Used by the hooks
 // that run in the container namespace, and by exec.
 
-import fs = require('node:fs');
+import { files } from '../linux/files';
 import { NAMESPACES } from '../linux/constants';
 import { joinCgroups, type ContainerCgroup } from '../linux/cgroups';
 import { killPid, waitChild, type WaitResult } from '../linux/libc';
@@ -71,7 +71,7 @@ export function spawnJoined(req: JoinRequest): number {
   const opened: number[] = [];
   try {
     for (const t of types) {
-      const fd = fs.openSync(target(t), 'r');
+      const fd = files().openSync(target(t), 0);
       opened.push(fd);
       fds[`ns:${t}`] = fd;
     }
@@ -123,13 +123,13 @@ export function spawnJoined(req: JoinRequest): number {
       child.close();
     }
   } finally {
-    for (const fd of opened) fs.closeSync(fd);
+    for (const fd of opened) files().closeSync(fd);
   }
 }
 
 function nsId(p: string): string {
   try {
-    return fs.readlinkSync(p);
+    return files().readlinkSync(p);
   } catch {
     return p;
   }

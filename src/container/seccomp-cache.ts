@@ -4,7 +4,7 @@
 // check and compiled; it is keyed by this very build of tsrunc (build-info.json's `build`) and the
 // architecture, so a new build never reads an older build's filters.
 
-import fs = require('node:fs');
+import { files } from '../linux/files';
 import path = require('node:path');
 import { hostArch } from '../linux/arch';
 import { buildInfo } from '../state/build-info';
@@ -39,12 +39,12 @@ export class SeccompCache {
     const key = cacheKey(profile);
     if (key === null) return;
     try {
-      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      files().mkdirSync(this.dir, 0o700, true);
       const file = path.join(this.dir, `${key}.json`);
       const tmp = `${file}.${process.pid}.tmp`;
       const entry = { key, program: Buffer.from(f.program).toString('base64'), flags: f.flags, instructions: f.instructions, notify: !!f.notify, denied: f.denied };
-      fs.writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
-      fs.renameSync(tmp, file);
+      files().writeFileSync(tmp, JSON.stringify(entry), 0o600);
+      files().renameSync(tmp, file);
     } catch {
       /* read-only or full: no cache */
     }
@@ -53,7 +53,7 @@ export class SeccompCache {
   private read(key: string): CachedFilter | null {
     let text: string;
     try {
-      text = fs.readFileSync(path.join(this.dir, `${key}.json`), 'utf8');
+      text = files().readFileSync(path.join(this.dir, `${key}.json`));
     } catch {
       return null;
     }

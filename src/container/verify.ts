@@ -2,13 +2,12 @@
 // is possible (the init's chain has none): through /proc/PID/fd, which names exactly the objects
 // the init holds, whatever its mount namespace and root look like.
 
-import fs = require('node:fs');
+import { files } from '../linux/files';
 import { FS_MAGIC } from '../linux/constants';
 import type { FdCheck } from '../plan/init';
 import { ContainerError } from './errors';
 
 const O_CLOEXEC = 0o2000000;
-const DEV_NULL_RDEV = (1 << 8) | 3; // makedev(1, 3)
 
 /**
  * The fds the init resolved its masks, read-only paths and sysctls with are what they must be:
@@ -21,11 +20,11 @@ export function verifyInitFds(pid: number, checks: FdCheck[]): void {
     let seen = '';
     try {
       if (c.expect === 'devnull') {
-        const st = fs.statSync(p);
-        ok = st.isCharacterDevice() && st.rdev === DEV_NULL_RDEV;
-        seen = st.isCharacterDevice() ? `character device ${st.rdev >> 8}:${st.rdev & 0xff}` : 'not a character device';
+        const st = files().stat(p);
+        ok = st?.kind === 'char' && st.rdevMajor === 1 && st.rdevMinor === 3;
+        seen = !st ? 'ENOENT' : st.kind === 'char' ? `character device ${st.rdevMajor}:${st.rdevMinor}` : 'not a character device';
       } else {
-        const type = fs.statfsSync(p).type;
+        const type = files().statfsType(p);
         ok = type === (c.expect === 'procfs' ? FS_MAGIC.PROC : FS_MAGIC.SYSFS);
         seen = `filesystem type 0x${type.toString(16)}`;
       }
@@ -43,7 +42,7 @@ export function verifyInitFds(pid: number, checks: FdCheck[]): void {
 export function verifyCloseOnExec(pid: number, passFds: number): void {
   let fds: string[];
   try {
-    fds = fs.readdirSync(`/proc/${pid}/fd`);
+    fds = files().readdirSync(`/proc/${pid}/fd`);
   } catch (e) {
     throw new ContainerError(`container init: list its fds: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
@@ -52,7 +51,7 @@ export function verifyCloseOnExec(pid: number, passFds: number): void {
     if (fd < 3 + passFds) continue;
     let flags = O_CLOEXEC;
     try {
-      const m = /^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      const m = /^flags:\s*([0-7]+)/m.exec(files().readFileSync(`/proc/${pid}/fdinfo/${fd}`));
       if (m) flags = parseInt(m[1], 8);
     } catch {
       continue; // closed meanwhile
@@ -60,7 +59,7 @@ export function verifyCloseOnExec(pid: number, passFds: number): void {
     if ((flags & O_CLOEXEC) === 0) {
       let target = '?';
       try {
-        target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+        target = files().readlinkSync(`/proc/${pid}/fd/${fd}`);
       } catch {
         /* gone */
       }

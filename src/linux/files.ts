@@ -3,14 +3,37 @@
 // Bun they are libc calls through bun:ffi (fileLibc(), ~0.15 ms to bind); on Node, or where
 // bun:ffi cannot work, they are node:fs's. Same names and the same errors as node:fs (`code`,
 // `errno`, `syscall`, `path`; message `ENOENT: no such file or directory, open '/x'`), so callers
-// read as if they used node:fs. Only what those callers need: text files (UTF-8), directories.
+// read as if they used node:fs. Only what tsrunc needs on its hot paths: text files (UTF-8),
+// directories, stat and links. The rare paths (hooks, copy-up, terminals) use node:fs itself.
 
 import type * as NodeFs from 'node:fs';
 import { errnoMessage, errnoName } from './errno';
 import { fileLibc, type FileLibc } from './libc';
 
+export type FileKind = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
+
+/** What tsrunc reads of a stat. */
+export interface FileStat {
+  kind: FileKind;
+  /** permission bits and set-id/sticky (mode & 0o7777) */
+  perm: number;
+  uid: number;
+  gid: number;
+  /** a device's numbers (char and block) */
+  rdevMajor: number;
+  rdevMinor: number;
+}
+
 export interface Files {
   readonly via: 'libc' | 'node:fs';
+  /** stat (following symlinks) / lstat; undefined when the path does not exist (ENOENT, ENOTDIR) */
+  stat(path: string): FileStat | undefined;
+  lstat(path: string): FileStat | undefined;
+  realpathSync(path: string): string;
+  readlinkSync(path: string): string;
+  chmodSync(path: string, mode: number): void;
+  /** statfs(2)'s f_type: the filesystem's magic number */
+  statfsType(path: string): number;
   readFileSync(path: string): string;
   /** create or truncate; `mode` for a new file */
   writeFileSync(path: string, data: string, mode?: number): void;
@@ -56,11 +79,22 @@ const STATX_TYPE = 1;
 const STATX_NLINK = 4;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
+const STATX_BASIC = 0x7ff;
 const DT_DIR = 4;
 const DT_UNKNOWN = 0;
 const EINTR = 4;
 const EEXIST = 17;
 const EAGAIN = 11;
+
+const KIND_BY_IFMT: Record<number, FileKind> = {
+  0o100000: 'file',
+  0o040000: 'dir',
+  0o120000: 'symlink',
+  0o020000: 'char',
+  0o060000: 'block',
+  0o010000: 'fifo',
+  0o140000: 'socket',
+};
 
 function fileError(errno: number, syscall: string, path: string): Error {
   const code = errnoName(errno);
@@ -114,20 +148,50 @@ function libcFiles(l: FileLibc): Files {
       l.close(fd);
     }
   };
+  // struct statx: stx_uid 0x14, stx_gid 0x18, stx_mode 0x1c, stx_rdev_major 0x80, stx_rdev_minor 0x84
+  const statOf = (path: string, flags: number): FileStat | undefined => {
+    const buf = Buffer.alloc(256);
+    if (l.statx(-100 /* AT_FDCWD */, c(path), flags, STATX_BASIC, buf) !== 0) {
+      const e = l.errno();
+      if (e === 2 || e === 20 /* ENOTDIR */) return undefined;
+      throw fileError(e, flags & AT_SYMLINK_NOFOLLOW ? 'lstat' : 'stat', path);
+    }
+    const mode = buf.readUInt16LE(0x1c);
+    return { kind: KIND_BY_IFMT[mode & S_IFMT] ?? 'file', perm: mode & 0o7777, uid: buf.readUInt32LE(0x14), gid: buf.readUInt32LE(0x18), rdevMajor: buf.readUInt32LE(0x80), rdevMinor: buf.readUInt32LE(0x84) };
+  };
+  let readBuffer = Buffer.allocUnsafe(65536);
   const self: Files = {
     via: 'libc',
+    stat: (path) => statOf(path, 0),
+    lstat: (path) => statOf(path, AT_SYMLINK_NOFOLLOW),
+    realpathSync(path) {
+      const buf = Buffer.alloc(4097); // PATH_MAX + NUL
+      if (l.realpath(c(path), buf) === 0) throw fileError(l.errno(), 'realpath', path);
+      return buf.toString('utf8', 0, buf.indexOf(0));
+    },
+    readlinkSync(path) {
+      const buf = Buffer.alloc(4096);
+      const n = check(l.readlink(c(path), buf, buf.length), 'readlink', path);
+      return buf.toString('utf8', 0, n);
+    },
+    chmodSync: (path, mode) => void check(l.chmod(c(path), mode), 'chmod', path),
+    statfsType(path) {
+      const buf = Buffer.alloc(128); // struct statfs: f_type (a long) first
+      check(l.statfs(c(path), buf), 'statfs', path);
+      return Number(buf.readBigInt64LE(0));
+    },
     readFileSync(path) {
       const fd = open(path, 0);
       try {
-        let buf = Buffer.allocUnsafe(16384);
+        let buf = readBuffer; // decoded into a new string before the next read: one buffer for all
         let len = 0;
         for (;;) {
           if (len === buf.length) {
             const bigger = Buffer.allocUnsafe(buf.length * 2);
             buf.copy(bigger, 0, 0, len);
-            buf = bigger;
+            buf = readBuffer = bigger;
           }
-          const n = l.read(fd, buf.subarray(len), buf.length - len);
+          const n = l.read(fd, len ? buf.subarray(len) : buf, buf.length - len);
           if (n < 0 && l.errno() === EINTR) continue;
           if (check(n, 'read', path) === 0) return buf.toString('utf8', 0, len);
           len += n;
@@ -200,8 +264,31 @@ function libcFiles(l: FileLibc): Files {
 
 function nodeFiles(): Files {
   const fs = require('node:fs') as typeof NodeFs;
+  const statOf = (st: NodeFs.Stats | undefined): FileStat | undefined => {
+    if (!st) return undefined;
+    const kind: FileKind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : st.isFIFO() ? 'fifo' : 'socket';
+    // glibc's gnu_dev_major/minor of a dev_t
+    const rdev = BigInt(st.rdev);
+    const rdevMajor = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+    const rdevMinor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+    return { kind, perm: st.mode & 0o7777, uid: st.uid, gid: st.gid, rdevMajor, rdevMinor };
+  };
+  const missing = (fn: () => NodeFs.Stats | undefined) => {
+    try {
+      return fn();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw e;
+    }
+  };
   return {
     via: 'node:fs',
+    stat: (path) => statOf(missing(() => fs.statSync(path, { throwIfNoEntry: false }))),
+    lstat: (path) => statOf(missing(() => fs.lstatSync(path, { throwIfNoEntry: false }))),
+    realpathSync: (path) => fs.realpathSync.native(path),
+    readlinkSync: (path) => fs.readlinkSync(path),
+    chmodSync: (path, mode) => fs.chmodSync(path, mode),
+    statfsType: (path) => Number(fs.statfsSync(path).type),
     readFileSync: (path) => fs.readFileSync(path, 'utf8'),
     writeFileSync: (path, data, mode = 0o666) => fs.writeFileSync(path, data, { mode }),
     existsSync: (path) => fs.existsSync(path),

@@ -192,6 +192,11 @@ export interface FileLibc {
   rename(from: Uint8Array, to: Uint8Array): number;
   statx(dirfd: number, path: Uint8Array, flags: number, mask: number, buf: Uint8Array): number;
   getdents64(fd: number, buf: Uint8Array, len: number): number;
+  readlink(path: Uint8Array, buf: Uint8Array, len: number): number;
+  /** realpath into buf (PATH_MAX bytes); 0 on failure */
+  realpath(path: Uint8Array, buf: Uint8Array): number;
+  chmod(path: Uint8Array, mode: number): number;
+  statfs(path: Uint8Array, buf: Uint8Array): number;
   /** the container lock and the wait on the exec FIFO, which the light verbs need too */
   flock(fd: number, operation: number): number;
   poll(fds: Uint8Array, nfds: number, timeout: number): number;
@@ -220,6 +225,10 @@ export function fileLibc(): FileLibc | null {
         rename: { args: [P, P], returns: I },
         statx: { args: [I, P, I, 'u32', P], returns: I },
         getdents64: { args: [I, P, U], returns: L },
+        readlink: { args: [P, P, U], returns: L },
+        realpath: { args: [P, P], returns: U },
+        chmod: { args: [P, 'u32'], returns: I },
+        statfs: { args: [P, P], returns: I },
         flock: { args: [I, I], returns: I },
         poll: { args: [P, U, I], returns: I },
         __errno_location: { args: [], returns: U },
@@ -237,6 +246,10 @@ export function fileLibc(): FileLibc | null {
         rename: f.rename,
         statx: f.statx,
         getdents64: (fd, buf, len) => Number(f.getdents64(fd, buf, len)),
+        readlink: (path, buf, len) => Number(f.readlink(path, buf, len)),
+        realpath: (path, buf) => Number(f.realpath(path, buf)),
+        chmod: f.chmod,
+        statfs: f.statfs,
         flock: f.flock,
         poll: f.poll,
         errno: () => errnoView[0],

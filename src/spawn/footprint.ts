@@ -5,7 +5,7 @@
 // TLS (errno) — so the engine's anonymous memory is marked MADV_DONTFORK around clone(): the
 // child never maps it, and the parent writes it freely.
 
-import fs = require('node:fs');
+import { files } from '../linux/files';
 import { libc } from '../linux/libc';
 
 const MADV_DONTFORK = 10;
@@ -29,7 +29,7 @@ function engineRegions(keep: bigint[], skipDontfork: boolean): Region[] {
   let candidate: Region | null = null;
   const header = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/;
   // smaps shows VmFlags ("dc": do not copy on fork) after each mapping's header
-  for (const line of fs.readFileSync(skipDontfork ? '/proc/self/smaps' : '/proc/self/maps', 'utf8').split('\n')) {
+  for (const line of files().readFileSync(skipDontfork ? '/proc/self/smaps' : '/proc/self/maps').split('\n')) {
     if (line.startsWith('VmFlags:')) {
       if (candidate && !/ dc\b/.test(line)) out.push(candidate);
       candidate = null;

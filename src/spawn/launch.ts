@@ -3,7 +3,7 @@
 // namespace is entered at clone, and a multithreaded process may join pid, net, ipc, uts and
 // cgroup namespaces on one thread) — the engine enters and leaves them around clone() natively.
 
-import fs = require('node:fs');
+import { files } from '../linux/files';
 import { libc, pipe, prctl, socketPair, closeFd, setFlFlags, unshare } from '../linux/libc';
 import { buildChain, type BuiltChain, type NamespaceJoin } from './chain';
 import { Monitor } from './monitor';
@@ -65,15 +65,15 @@ export function launch(req: LaunchRequest): Launched {
     // the namespaces are entered by the engine's clone sequence, on this thread, around clone()
     // only: here they are just opened
     const joins: NamespaceJoin[] = (req.threadJoins ?? []).map((j) => {
-      const backFd = fs.openSync(`/proc/thread-self/ns/${j.proc}`, 'r');
+      const backFd = files().openSync(`/proc/thread-self/ns/${j.proc}`, 0);
       opened.push(backFd);
-      const fd = fs.openSync(j.path, 'r');
+      const fd = files().openSync(j.path, 0);
       opened.push(fd);
       return { flag: j.flag, fd, backFd, what: `${j.proc} namespace ${j.path}` };
     });
     if (req.timeOffsets !== undefined) {
       unshare(CLONE_NEWTIME, 'time namespace');
-      if (req.timeOffsets) fs.writeFileSync('/proc/self/timens_offsets', req.timeOffsets);
+      if (req.timeOffsets) files().writeFileSync('/proc/self/timens_offsets', req.timeOffsets);
     }
     mark('engine: built');
     pid = chain.launch(req.cloneFlags, joins);
@@ -83,7 +83,7 @@ export function launch(req: LaunchRequest): Launched {
     closeFd(recordsRead);
     throw e;
   } finally {
-    for (const fd of opened) fs.closeSync(fd);
+    for (const fd of opened) files().closeSync(fd);
     closeFd(syncChild);
     closeFd(recordsWrite);
   }

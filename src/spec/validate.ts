@@ -5,7 +5,7 @@
 // schema compiler runs here), then, for a structurally valid document, the semantic rules of
 // semantic.ts. Every issue names the field by JSON pointer and the rule it breaks.
 
-import { readFileSync } from 'node:fs';
+import { files } from '../linux/files';
 import { hasErrors, isError, type SpecIssue } from './issues';
 import { issuesFromSchemaErrors } from './schema-errors';
 import {
@@ -139,5 +139,5 @@ export function readDocumentFile<K extends DocumentKind>(
   file: string,
   options: ValidateConfigOptions = {},
 ): ParsedDocument<K> {
-  return parseDocument(kind, readFileSync(file, 'utf8'), options);
+  return parseDocument(kind, files().readFileSync(file), options);
 }

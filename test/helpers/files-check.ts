@@ -46,6 +46,18 @@ export function checkFiles(dir: string): Record<string, unknown> {
   f.closeSync(r);
   f.unlinkSync(`${dir}/log`);
   out.unlinkMissing = code(() => f.unlinkSync(`${dir}/log`));
+  const nul = f.stat('/dev/null')!;
+  out.devNull = [nul.kind, nul.rdevMajor, nul.rdevMinor];
+  require('node:fs').symlinkSync('b', `${dir}/a/link`);
+  out.lstatLink = f.lstat(`${dir}/a/link`)?.kind;
+  out.statLink = f.stat(`${dir}/a/link`)?.kind;
+  out.statMissing = [f.stat(`${dir}/nope`) === undefined, f.lstat(`${dir}/a/renamed/below-a-file`) === undefined];
+  out.realpath = f.realpathSync(`${dir}/a/link/c/..`) === f.realpathSync(`${dir}/a/b`);
+  out.readlink = f.readlinkSync(`${dir}/a/link`);
+  f.chmodSync(`${dir}/a/renamed`, 0o4751);
+  const st = f.stat(`${dir}/a/renamed`)!;
+  out.chmod = [st.perm.toString(8), st.uid === process.getuid!()];
+  out.procfs = f.statfsType('/proc').toString(16);
   f.removeTree(`${dir}/a`);
   f.removeTree(`${dir}/a`); // nothing left: no error
   out.removed = f.existsSync(`${dir}/a`);

@@ -147,6 +147,29 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
     }
   });
 
+  // regression (CI, 50 parallel creates): a delete removed the shared parent cpuset cgroup,
+  // another create made it again, and a third, which had found it there, gave its new child the
+  // parent's cpus while they were still empty: the join failed with ENOSPC
+  it('a container joins a cpuset child of a parent whose cpus and mems are still empty', () => {
+    const parent = `${CGROUP_PREFIX}/${uniqueId('cpe')}`;
+    const parentDir = path.join(V1, 'cpuset', parent);
+    const id = uniqueId('cpe');
+    const { b } = bundle('true', (c) => (c.linux.cgroupsPath = `${parent}/${id}`));
+    fs.mkdirSync(parentDir, { recursive: true });
+    try {
+      assert.equal(fs.readFileSync(path.join(parentDir, 'cpuset.cpus'), 'utf8').trim(), '', 'a new cpuset cgroup starts empty');
+      const r = rt.run(['run', '--bundle', b, id]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.notEqual(fs.readFileSync(path.join(parentDir, 'cpuset.cpus'), 'utf8').trim(), '', 'the parent got its parent\'s cpus first');
+    } finally {
+      rt.run(['delete', '--force', id]);
+      for (const h of fs.readdirSync(V1)) {
+        const d = path.join(V1, h, parent);
+        if (fs.existsSync(d)) fs.rmdirSync(d);
+      }
+    }
+  });
+
   it('stops a fork bomb at pids.max', async () => {
     // ash gives up on the first fork that fails: the loop runs in a subshell, the init goes on
     const { b, name, out } = bundle('(i=0; while [ $i -lt 40 ]; do sleep 100 & i=$((i+1)); done) 2>/mnt/errors; echo done > /mnt/result.tmp; mv /mnt/result.tmp /mnt/result; sleep 1000', (c) => {

@@ -24,6 +24,14 @@ const expected = {
   readSync: [3, 'one', 5, 0],
   unlinkMissing: 'ENOENT -2 node-like message',
   removed: false,
+  devNull: ['char', 1, 3],
+  lstatLink: 'symlink',
+  statLink: 'dir',
+  statMissing: [true, true],
+  realpath: true,
+  readlink: 'b',
+  chmod: ['4751', true],
+  procfs: '9fa0',
 };
 
 const bun = path.resolve(__dirname, '../../../node_modules/@oven/bun-linux-x64/bin/bun');

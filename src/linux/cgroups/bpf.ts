@@ -2,7 +2,7 @@
 // attach it to the container's cgroup (BPF_F_ALLOW_MULTI, as runc), replacing what was attached
 // before (update). Goes through libc's syscall() (src/linux/libc.ts, loaded only when needed).
 
-import fs = require('node:fs');
+import { files } from '../files';
 import { libc, sysError } from '../libc';
 
 const SYS_bpf = 321; // x86_64
@@ -116,7 +116,7 @@ function attachOp(cmd: number, cgfd: number, progFd: number, flags: number, what
  * before: the new rules hold before the old ones go (never a moment without a filter).
  */
 export function attachDeviceProgram(cgroupDir: string, insns: Buffer): void {
-  const cgfd = fs.openSync(cgroupDir, O_RDONLY | O_DIRECTORY);
+  const cgfd = files().openSync(cgroupDir, O_RDONLY | O_DIRECTORY);
   const prog = loadDeviceProgram(insns);
   try {
     const before = attachedIds(cgfd);
@@ -131,16 +131,16 @@ export function attachDeviceProgram(cgroupDir: string, insns: Buffer): void {
     }
   } finally {
     libc().close(prog);
-    fs.closeSync(cgfd);
+    files().closeSync(cgfd);
   }
 }
 
 /** Device programs attached to a cgroup directory (tests and `explain`). */
 export function deviceProgramCount(cgroupDir: string): number {
-  const cgfd = fs.openSync(cgroupDir, O_RDONLY | O_DIRECTORY);
+  const cgfd = files().openSync(cgroupDir, O_RDONLY | O_DIRECTORY);
   try {
     return attachedIds(cgfd).length;
   } finally {
-    fs.closeSync(cgfd);
+    files().closeSync(cgfd);
   }
 }

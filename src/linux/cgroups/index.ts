@@ -122,7 +122,7 @@ export function createCgroups(cgroups: ContainerCgroup[]): string[] {
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         }
-        if (cg.hierarchy.subsystems.includes('cpuset')) inheritCpuset(d);
+        if (cg.hierarchy.subsystems.includes('cpuset')) inheritCpuset(d, cg.hierarchy.mountpoint);
       }
       // pure cgroup v2: every controller the parents have, as runc (limits, stats, update later)
       if (cg.hierarchy.version === 2 && cgroupMode() === 'v2') enableV2Controllers(cg, 'all');
@@ -148,12 +148,21 @@ function missingDirs(cg: ContainerCgroup): string[] {
   return missing;
 }
 
-/** A new v1 cpuset cgroup starts with no cpus and mems: a task cannot join it until they are set. */
-function inheritCpuset(dir: string): void {
-  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-    const own = path.join(dir, f);
-    if (files().readFileSync(own).trim() === '') files().writeFileSync(own, files().readFileSync(path.join(path.dirname(dir), f)).trim());
-  }
+/**
+ * A new v1 cpuset cgroup starts with no cpus and mems: a task cannot join it until they are set
+ * (ENOSPC). Each empty one takes its parent's, the parent first: a parent that another create
+ * has just made (after a delete removed the one that was there) may be empty still.
+ */
+function inheritCpuset(dir: string, root: string): void {
+  for (const f of ['cpuset.cpus', 'cpuset.mems']) cpusetValue(dir, f, root);
+}
+
+function cpusetValue(dir: string, file: string, root: string): string {
+  const own = files().readFileSync(path.join(dir, file)).trim();
+  if (own !== '' || dir === root || !dir.startsWith(root + '/')) return own;
+  const inherited = cpusetValue(path.dirname(dir), file, root);
+  files().writeFileSync(path.join(dir, file), inherited);
+  return inherited;
 }
 
 /** Put a process into every cgroup of the container. */

@@ -3,13 +3,14 @@
 // So, while create plans and builds the chain, one background no-op migration (our own pid into
 // the cgroup we are already in) pays that wait, and the init's real joins then take ~0.1 ms each.
 
-import fs = require('node:fs');
 import path = require('node:path');
 import { hierarchies } from './index';
 
 export function warmMigrationLock(): void {
   const h = hierarchies()[0];
   if (!h) return;
-  // asynchronous on purpose: libuv's thread pool blocks in write(2), our thread goes on
-  fs.writeFile(path.join(h.mountpoint, h.ownPath, 'cgroup.procs'), String(process.pid), () => {});
+  // asynchronous on purpose: a thread of the runtime's pool blocks in write(2), ours goes on.
+  // node:fs/promises, not node:fs: in Bun it loads in ~0.4 ms, node:fs in ~1.2
+  const { writeFile } = require('node:fs/promises') as typeof import('node:fs/promises');
+  writeFile(path.join(h.mountpoint, h.ownPath, 'cgroup.procs'), String(process.pid)).catch(() => {});
 }
