@@ -28,7 +28,6 @@ import { gatherFacts } from './facts';
 import { ociState } from './oci-state';
 import { mark, markMonotonic } from '../state/timing';
 import { runContainerHooks, runRuntimeHooks } from './hooks';
-import { spawnJoined, waitWithTimeout } from './join';
 import { describeErrno } from '../linux/errno';
 import { faultPoint } from './fault';
 import { verifyCloseOnExec, verifyInitFds } from './verify';
@@ -337,6 +336,7 @@ function atHooks(spec: Spec, rec: ContainerRecord, facts: HostFacts, pid: number
   runRuntimeHooks('prestart', spec.hooks?.prestart, state);
   runRuntimeHooks('createRuntime', spec.hooks?.createRuntime, state);
   runContainerHooks('createContainer', spec.hooks?.createContainer, state, (hook, stdin, out, timeoutMs) => {
+    const { spawnJoined, waitWithTimeout } = require('./join') as typeof import('./join'); // hooks only
     const hpid = spawnJoined({
       initPid: pid,
       namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type),

@@ -54,12 +54,11 @@ export function proxyTerminal(master: number): TerminalProxy {
       process.stdin.off('data', onInput);
       process.stdin.pause();
       if (stdinIsTty) process.stdin.setRawMode(false);
+      // the stream closes the master itself once destroyed (autoClose or not), when its read in
+      // flight in the thread pool is back: closing it here as well once let that late close hit
+      // the fd the next open got, the container lock's (EBADF at its release). Until then the
+      // master keeps its number, so nothing else can get it.
       out.destroy();
-      try {
-        fs.closeSync(master);
-      } catch {
-        /* closed */
-      }
     },
   };
 }

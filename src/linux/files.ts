@@ -1,5 +1,6 @@
-// The file operations of the state directory, /proc and the log, without node:fs in the
-// executable: loading node:fs alone takes ~1.2 ms in Bun, a sixth of a `state` or a `start`. On
+// The runtime's file I/O (state directory, /proc, the log, cgroup files, the bundle, host facts),
+// without node:fs in the executable: loading node:fs alone takes ~1.2 ms in Bun, a sixth of a
+// `state` or a `start`. On
 // Bun they are libc calls through bun:ffi (fileLibc(), ~0.15 ms to bind); on Node, or where
 // bun:ffi cannot work, they are node:fs's. Same names and the same errors as node:fs (`code`,
 // `errno`, `syscall`, `path`; message `ENOENT: no such file or directory, open '/x'`), so callers

@@ -175,10 +175,11 @@ function bindBunFfi(): Libc {
 }
 
 /**
- * The file calls of the light verbs (state, start, kill, delete), bound apart from libc() so that
- * they cost ~0.15 ms: on Bun, merely loading node:fs takes ~1.2 ms, a sixth of a `state`. Strings
- * are NUL-terminated buffers; errno() as in Libc. null where bun:ffi is not used (files.ts then
- * goes through node:fs, which Node has loaded anyway).
+ * The runtime's file calls (files.ts: on Bun, merely loading node:fs takes ~1.2 ms, a sixth of a
+ * `state`), with the container lock's flock and the exec FIFO's poll: bound apart from libc() so
+ * that the light verbs (state, start, kill, delete) bind only these, in ~0.15 ms. Strings are
+ * NUL-terminated buffers; errno() as in Libc. null where bun:ffi is not used (files.ts then goes
+ * through node:fs, which Node has loaded anyway).
  */
 export interface FileLibc {
   open(path: Uint8Array, flags: number, mode: number): number;
