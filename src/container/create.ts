@@ -248,7 +248,9 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     }
 
     // records after the FIFO opens are read by `start`: keep what it needs to name a failure
-    const started = child.chain.steps.findIndex((s) => s.desc === 'timestamp: started');
+    // the last steps: searched from the end (a findIndex over ~350 steps costs ~0.3 ms in the interpreter)
+    let started = child.chain.steps.length - 1;
+    while (started >= 0 && child.chain.steps[started].desc !== 'timestamp: started') started--;
     rec.startFrom = started;
     rec.startSteps = child.chain.steps.slice(started).map((s) => ({ index: s.index, desc: s.desc, op: s.op, check: s.check }));
     rec.execAttempts = plan.lookup.candidates.length;

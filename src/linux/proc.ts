@@ -49,7 +49,8 @@ export interface MountInfo {
 
 /** mountinfo escapes space, tab, newline and backslash as \ooo */
 function unescape(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  // most fields have no escape: no regex for those (this runs for every field of every line)
+  return s.includes('\\') ? s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))) : s;
 }
 
 export function parseMountinfo(text: string): MountInfo[] {

@@ -20,6 +20,14 @@ test('the build step generated dist/src/spec/validators.js', () => {
   }
 });
 
+test('validators.js declares no schema constant it does not use (each would be evaluated at every load)', () => {
+  const code = readFileSync(validatorsFile, 'utf8');
+  const declared = [...code.matchAll(/^const (schema\d+) = /gm)].map((m) => m[1]);
+  assert.ok(declared.length > 0, 'the generated code still declares the schemas it uses');
+  const unused = declared.filter((name) => code.match(new RegExp(`\\b${name}\\b`, 'g'))!.length === 1);
+  assert.deepEqual(unused, []);
+});
+
 test('requiring validate.js loads no ajv module except the small runtime helpers', () => {
   // A fresh process, so nothing else (e.g. another test's ajv-draft-04) is in require.cache.
   const script = `
