@@ -27,6 +27,7 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
   const rt = new Runtime();
   const outDir = fs.mkdtempSync('/tmp/tsrunc-cg-');
   after(() => fs.rmSync(outDir, { recursive: true, force: true }));
+  process.once('exit', () => fs.rmSync(outDir, { recursive: true, force: true })); // all filtered out: no after
 
   /** a bundle with a shared writable /mnt (a fresh host directory) */
   function bundle(script: string, mutate: (c: Config) => void = () => {}): { b: string; name: string; out: string } {
