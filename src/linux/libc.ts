@@ -175,9 +175,9 @@ function bindBunFfi(): Libc {
 }
 
 /**
- * The runtime's file calls (files.ts: on Bun, merely loading node:fs takes ~1.2 ms, a sixth of a
- * `state`), with the container lock's flock and the exec FIFO's poll: bound apart from libc() so
- * that the light verbs (state, start, kill, delete) bind only these, in ~0.15 ms. Strings are
+ * The runtime's file calls (files.ts: loading node:fs takes longer than binding these), with the
+ * container lock's flock and the exec FIFO's poll: bound apart from libc() so that the light
+ * verbs (state, start, kill, delete) bind only these (~20 functions, ~0.3 ms). Strings are
  * NUL-terminated buffers; errno() as in Libc. null where bun:ffi is not used (files.ts then goes
  * through node:fs, which Node has loaded anyway).
  */
