@@ -1,7 +1,7 @@
 // kill, delete, state and list: the verbs that only look at the state directory and the kernel.
 // They must stay cheap (no koffi, no validators): they run on every container stop.
 
-import { cgroupKill, cgroupPids, cgroupsFromDirs, isFrozen, removeCgroupDirs, setFrozen, signalAll } from '../linux/cgroups';
+import { cgroupPids, cgroupsFromDirs, dirsFrozen, dirsKill, isFrozen, removeCgroupDirs, setFrozen, signalAll } from '../linux/cgroups';
 import { SIGNALS, SIGRTMIN, SIGRTMAX } from '../linux/constants';
 import { isAlive } from '../linux/proc';
 import { status, type ContainerRecord, type StateStore, type Status } from '../state/store';
@@ -63,8 +63,9 @@ function sleep(ms: number): void {
 
 /** SIGKILL the init and everything left in the container's cgroup, and wait until they are gone. */
 function killEverything(rec: ContainerRecord): void {
-  thawIfFrozen(rec);
-  cgroupKill(cgroupsFromDirs(rec.cgroups.dirs)); // everything at once where cgroup v2 can; the loop below checks
+  // from the directories alone: the hierarchies (mountinfo parsed) only for a frozen container
+  if (dirsFrozen(rec.cgroups.dirs)) thawIfFrozen(rec);
+  dirsKill(rec.cgroups.dirs); // everything at once where cgroup v2 can; the loop below checks
   for (let round = 0; round < 400; round++) {
     const pids = cgroupPids(rec.cgroups.dirs);
     if (rec.pid > 0 && isAlive(rec.pid, rec.pidStartTime)) pids.push(rec.pid);

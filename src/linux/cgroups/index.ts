@@ -510,6 +510,43 @@ export function isFrozen(cgroups: ContainerCgroup[]): boolean {
   }
 }
 
+/**
+ * isFrozen from the container's directories alone, without looking up their hierarchies (which
+ * parses mountinfo): a v1 freezer cgroup is the one with freezer.state, a v2 one has cgroup.events.
+ * For delete, which only thaws (through the hierarchies) what is frozen.
+ */
+export function dirsFrozen(dirs: string[]): boolean {
+  for (const d of dirs) {
+    try {
+      const v1 = path.join(d, 'freezer.state');
+      if (files().existsSync(v1)) {
+        if (files().readFileSync(v1).trim() !== 'THAWED') return true;
+        continue;
+      }
+      const v2 = path.join(d, 'cgroup.events');
+      if (files().existsSync(v2) && /^frozen 1$/m.test(files().readFileSync(v2))) return true;
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return false;
+}
+
+/** cgroupKill on the container's directories alone: the first that has cgroup.kill (a v2 one). */
+export function dirsKill(dirs: string[]): boolean {
+  for (const d of dirs) {
+    const file = path.join(d, 'cgroup.kill');
+    if (!files().existsSync(file)) continue;
+    try {
+      files().writeFileSync(file, '1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
 /** cgroup.kill (Linux 5.14) SIGKILLs everything in a v2 cgroup and its descendants at once; false when unavailable. */
 export function cgroupKill(cgroups: ContainerCgroup[]): boolean {
   const v2 = v2Of(cgroups);
