@@ -1,7 +1,8 @@
 // kill, delete, state and list: the verbs that only look at the state directory and the kernel.
 // They must stay cheap (no koffi, no validators): they run on every container stop.
 
-import { cgroupPids, cgroupsFromDirs, dirsFrozen, dirsKill, isFrozen, removeCgroupDirs, setFrozen, signalAll } from '../linux/cgroups';
+import { cgroupKill, cgroupPids, cgroupsFromDirs, removeCgroupDirs, setFrozen, signalAll } from '../linux/cgroups';
+import { freezerState } from '../linux/freezer';
 import { SIGNALS, SIGRTMIN, SIGRTMAX } from '../linux/constants';
 import { isAlive } from '../linux/proc';
 import { status, type ContainerRecord, type StateStore, type Status } from '../state/store';
@@ -52,9 +53,10 @@ export async function killContainer(store: StateStore, id: string, signal: strin
   signalPid(rec.pid, sig);
 }
 
+/** Thaw a frozen container; the hierarchies (mountinfo parsed) are looked up only then. */
 function thaw(rec: ContainerRecord): void {
-  const cgroups = cgroupsFromDirs(rec.cgroups.dirs);
-  if (isFrozen(cgroups)) setFrozen(cgroups, false);
+  if (freezerState(rec.cgroups.dirs) === 'thawed') return;
+  setFrozen(cgroupsFromDirs(rec.cgroups.dirs), false);
 }
 
 function sleep(ms: number): void {
@@ -63,9 +65,8 @@ function sleep(ms: number): void {
 
 /** SIGKILL the init and everything left in the container's cgroup, and wait until they are gone. */
 function killEverything(rec: ContainerRecord): void {
-  // from the directories alone: the hierarchies (mountinfo parsed) only for a frozen container
-  if (dirsFrozen(rec.cgroups.dirs)) thawIfFrozen(rec);
-  dirsKill(rec.cgroups.dirs); // everything at once where cgroup v2 can; the loop below checks
+  thawIfFrozen(rec);
+  cgroupKill(rec.cgroups.dirs); // everything at once where cgroup v2 can; the loop below checks
   for (let round = 0; round < 400; round++) {
     const pids = cgroupPids(rec.cgroups.dirs);
     if (rec.pid > 0 && isAlive(rec.pid, rec.pidStartTime)) pids.push(rec.pid);

@@ -9,7 +9,7 @@
 
 import type * as NodeFs from 'node:fs';
 import { errnoMessage, errnoName } from './errno';
-import { fileLibc, type FileLibc } from './libc';
+import { cString, fileLibc, type FileLibc } from './libc';
 
 export type FileKind = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
 
@@ -76,10 +76,8 @@ const O_DIRECTORY = 0o200000;
 const O_CLOEXEC = 0o2000000;
 const AT_EMPTY_PATH = 0x1000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
-const STATX_TYPE = 1;
 const STATX_NLINK = 4;
 const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
 const STATX_BASIC = 0x7ff;
 const DT_DIR = 4;
 const DT_UNKNOWN = 0;
@@ -103,7 +101,7 @@ function fileError(errno: number, syscall: string, path: string): Error {
 }
 
 function libcFiles(l: FileLibc): Files {
-  const c = (s: string) => Buffer.from(s + '\0');
+  const c = cString;
   const check = (r: number, syscall: string, path: string): number => {
     if (r < 0) throw fileError(l.errno(), syscall, path);
     return r;
@@ -122,11 +120,6 @@ function libcFiles(l: FileLibc): Files {
       if (n < 0 && (l.errno() === EINTR || l.errno() === EAGAIN)) continue;
       off += check(n, 'write', what);
     }
-  };
-  const statx = (fd: number, path: string, flags: number, mask: number): Buffer => {
-    const buf = Buffer.alloc(256); // struct statx
-    check(l.statx(fd, c(path), flags, mask, buf), 'statx', path);
-    return buf;
   };
   /** every entry: name and d_type */
   const entries = (path: string): Array<[string, number]> => {
@@ -226,17 +219,12 @@ function libcFiles(l: FileLibc): Files {
     readdirSync: (path) => entries(path).map(([name]) => name),
     directoriesIn: (path) =>
       entries(path)
-        .filter(([name, type]) => type === DT_DIR || (type === DT_UNKNOWN && (statx(-100, `${path}/${name}`, AT_SYMLINK_NOFOLLOW, STATX_TYPE).readUInt16LE(0x1c) & S_IFMT) === S_IFDIR))
+        .filter(([name, type]) => type === DT_DIR || (type === DT_UNKNOWN && self.lstat(`${path}/${name}`)?.kind === 'dir'))
         .map(([name]) => name),
     removeTree(path) {
-      let isDir: boolean;
-      try {
-        isDir = (statx(-100 /* AT_FDCWD */, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE).readUInt16LE(0x1c) & S_IFMT) === S_IFDIR;
-      } catch (e) {
-        if ((e as { code?: string }).code === 'ENOENT') return;
-        throw e;
-      }
-      if (!isDir) {
+      const st = self.lstat(path);
+      if (!st) return;
+      if (st.kind !== 'dir') {
         check(l.unlink(c(path)), 'unlink', path);
         return;
       }
@@ -258,7 +246,11 @@ function libcFiles(l: FileLibc): Files {
       }
     },
     writeAll: (fd, data) => writeAll(fd, data, `fd ${fd}`),
-    linkCount: (fd) => statx(fd, '', AT_EMPTY_PATH, STATX_NLINK).readUInt32LE(0x10),
+    linkCount(fd) {
+      const buf = Buffer.alloc(256); // struct statx: stx_nlink at 0x10
+      check(l.statx(fd, c(''), AT_EMPTY_PATH, STATX_NLINK, buf), 'statx', `fd ${fd}`);
+      return buf.readUInt32LE(0x10);
+    },
   };
   return self;
 }

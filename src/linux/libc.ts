@@ -84,12 +84,24 @@ interface BunFfi {
   ptr(view: Uint8Array): number;
 }
 
+/** A NUL-terminated copy of s, for a `const char *` argument. */
+export function cString(s: string): Buffer {
+  return Buffer.from(s + '\0');
+}
+
+/**
+ * bun:ffi does not capture errno: it is read right after the call, through a view of this
+ * thread's errno (the runtime has no other JS thread, and nothing else calls libc in between).
+ */
+function errnoReader(ffi: BunFfi, location: bigint): () => number {
+  const view = new Int32Array(ffi.toArrayBuffer(Number(location), 0, 4));
+  return () => view[0];
+}
+
 /**
  * libc through bun:ffi. Every signature is fixed: the variadic functions (fcntl, prctl, syscall,
  * makecontext) are called with integer arguments only, which the x86_64 and aarch64 Linux ABIs
- * pass exactly as for a fixed prototype (extra ones are never read). bun:ffi does not capture
- * errno: it is read right after the call, from this thread's errno, before anything else can
- * make a libc call (the runtime has no other JS thread).
+ * pass exactly as for a fixed prototype (extra ones are never read). errno: errnoReader.
  */
 function bindBunFfi(): Libc {
   mark('libc: binding (bun:ffi)');
@@ -126,15 +138,14 @@ function bindBunFfi(): Libc {
     pthread_self: { args: [], returns: U },
   }).symbols;
   const errnoAt = f.__errno_location() as bigint;
-  const errnoView = new Int32Array(ffi.toArrayBuffer(Number(errnoAt), 0, 4));
-  const cString = (s: string) => Buffer.from(s + '\0');
+  const errno = errnoReader(ffi, errnoAt);
   const word = (a: SyscallArg) => (typeof a === 'object' ? ffi.ptr(a) : a);
   const zeros = Array<number>(MAKECONTEXT_MAX_ARGS).fill(0);
   mark('libc: bound');
   return {
     ffi: 'bun:ffi',
     view: (addr, len) => ffi.toArrayBuffer(Number(addr), 0, len),
-    errno: () => errnoView[0],
+    errno,
     dlsym: (name) => f.dlsym(0, cString(name)) as bigint,
     errnoLocation: () => errnoAt,
     getcontext: f.getcontext,
@@ -234,7 +245,7 @@ export function fileLibc(): FileLibc | null {
         poll: { args: [P, U, I], returns: I },
         __errno_location: { args: [], returns: U },
       }).symbols;
-      const errnoView = new Int32Array(ffi.toArrayBuffer(Number(f.__errno_location() as bigint), 0, 4));
+      const errno = errnoReader(ffi, f.__errno_location() as bigint);
       fileCalls = {
         open: f.open,
         read: (fd, buf, len) => Number(f.read(fd, buf, len)),
@@ -253,7 +264,7 @@ export function fileLibc(): FileLibc | null {
         statfs: f.statfs,
         flock: f.flock,
         poll: f.poll,
-        errno: () => errnoView[0],
+        errno,
       };
       mark('files: bound');
     } catch {
@@ -489,7 +500,6 @@ export function renameNoReplace(from: string, to: string): void {
   const { hostArch } = require('./arch') as typeof import('./arch');
   const AT_FDCWD = -100;
   const RENAME_NOREPLACE = 1;
-  const cString = (s: string) => Buffer.from(s + '\0');
   const r = libc().syscall(hostArch().syscalls.renameat2, AT_FDCWD, cString(from), AT_FDCWD, cString(to), RENAME_NOREPLACE);
   if (r !== 0) throw sysError(`rename ${from} to ${to}`);
 }

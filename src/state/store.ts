@@ -5,6 +5,7 @@
 
 import { files } from '../linux/files';
 import path = require('node:path');
+import { freezerState } from '../linux/freezer';
 import { isAlive, procStat } from '../linux/proc';
 
 export const STATE_VERSION = 1;
@@ -162,21 +163,8 @@ export function status(store: StateStore, rec: ContainerRecord): Status {
   // created: waiting for start, still the runtime's chain (its name says so until it executes
   // the program); a FIFO left by a start that was killed does not make a running program "created"
   if (files().existsSync(store.fifoPath(rec.id)) && procStat(rec.pid)?.comm === INIT_COMM) return 'created';
-  if (isFrozen(rec)) return 'paused';
+  if (freezerState(rec.cgroups.dirs) === 'frozen') return 'paused';
   return 'running';
-}
-
-function isFrozen(rec: ContainerRecord): boolean {
-  for (const d of rec.cgroups.dirs) {
-    try {
-      if (d.includes('/freezer/')) return files().readFileSync(path.join(d, 'freezer.state')).trim() === 'FROZEN';
-      const ev = path.join(d, 'cgroup.events');
-      if (files().existsSync(ev) && /^frozen 1$/m.test(files().readFileSync(ev))) return true;
-    } catch {
-      /* no freezer here */
-    }
-  }
-  return false;
 }
 
 /** RFC 3339 with nanoseconds in UTC, as Go's time.RFC3339Nano formats it (trailing zeros trimmed). */

@@ -398,3 +398,32 @@ describe('cgroup removal', () => {
     }
   });
 });
+
+describe('freezerState (from the container\'s directories alone)', () => {
+  it('reads the v1 freezer wherever it is mounted, and v2 cgroup.events; thawed otherwise', async () => {
+    const { freezerState } = await import('../../src/linux/freezer');
+    const root = fs.mkdtempSync('/tmp/tsrunc-test-freezer-');
+    try {
+      const dir = (name: string, files: Record<string, string>) => {
+        const d = path.join(root, name);
+        fs.mkdirSync(d);
+        for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(d, f), text);
+        return d;
+      };
+      const memory = dir('memory', { 'memory.limit_in_bytes': '9223372036854771712\n' });
+      const unified = dir('unified', { 'cgroup.events': 'populated 1\nfrozen 0\n' });
+      // a freezer co-mounted with cpu: its path says nothing of a freezer
+      const v1 = dir('cpu,freezer', { 'freezer.state': 'FROZEN\n' });
+      assert.equal(freezerState([memory, unified, v1]), 'frozen');
+      fs.writeFileSync(path.join(v1, 'freezer.state'), 'FREEZING\n');
+      assert.equal(freezerState([memory, unified, v1]), 'freezing');
+      fs.writeFileSync(path.join(v1, 'freezer.state'), 'THAWED\n');
+      assert.equal(freezerState([memory, unified, v1]), 'thawed');
+      const v2 = dir('v2', { 'cgroup.events': 'populated 1\nfrozen 1\n' });
+      assert.equal(freezerState([memory, v2]), 'frozen');
+      assert.equal(freezerState([memory, path.join(root, 'gone')]), 'thawed');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -3,11 +3,12 @@
 // the writes, devices.ts the device rules), put processes in, freeze and thaw, signal or kill
 // what is inside, and remove what we created. See docs/cgroups.md.
 //
-// Everything here is plain file I/O: only the cgroup v2 device program (bpf.ts) needs koffi, and
-// it is loaded only then, so that state/kill/delete stay cheap.
+// Everything here is plain file I/O (files.ts): only the cgroup v2 device program (bpf.ts) needs
+// libc's own calls, and binds them only then.
 
 import { files } from '../files';
 import path = require('node:path');
+import { freezerState } from '../freezer';
 import { readMountinfo } from '../proc';
 import type { LinuxResources } from '../../spec/types';
 
@@ -499,41 +500,11 @@ export function setFrozen(cgroups: ContainerCgroup[], frozen: boolean): void {
   throw new Error(`unable to ${frozen ? 'freeze' : 'thaw'} the container: ${v2.dir}/cgroup.events does not report it`);
 }
 
-export function isFrozen(cgroups: ContainerCgroup[]): boolean {
-  const v1 = cgroups.find((c) => c.hierarchy.version === 1 && c.hierarchy.subsystems.includes('freezer'));
-  try {
-    if (v1) return files().readFileSync(path.join(v1.dir, 'freezer.state')).trim() !== 'THAWED';
-    const v2 = v2Of(cgroups);
-    return !!v2 && /^frozen 1$/m.test(files().readFileSync(path.join(v2.dir, 'cgroup.events')));
-  } catch {
-    return false;
-  }
-}
-
 /**
- * isFrozen from the container's directories alone, without looking up their hierarchies (which
- * parses mountinfo): a v1 freezer cgroup is the one with freezer.state, a v2 one has cgroup.events.
- * For delete, which only thaws (through the hierarchies) what is frozen.
+ * cgroup.kill (Linux 5.14) SIGKILLs everything in a v2 cgroup and its descendants at once: written
+ * in the first of the directories that has it (a v2 one); false when none does.
  */
-export function dirsFrozen(dirs: string[]): boolean {
-  for (const d of dirs) {
-    try {
-      const v1 = path.join(d, 'freezer.state');
-      if (files().existsSync(v1)) {
-        if (files().readFileSync(v1).trim() !== 'THAWED') return true;
-        continue;
-      }
-      const v2 = path.join(d, 'cgroup.events');
-      if (files().existsSync(v2) && /^frozen 1$/m.test(files().readFileSync(v2))) return true;
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return false;
-}
-
-/** cgroupKill on the container's directories alone: the first that has cgroup.kill (a v2 one). */
-export function dirsKill(dirs: string[]): boolean {
+export function cgroupKill(dirs: readonly string[]): boolean {
   for (const d of dirs) {
     const file = path.join(d, 'cgroup.kill');
     if (!files().existsSync(file)) continue;
@@ -547,27 +518,15 @@ export function dirsKill(dirs: string[]): boolean {
   return false;
 }
 
-/** cgroup.kill (Linux 5.14) SIGKILLs everything in a v2 cgroup and its descendants at once; false when unavailable. */
-export function cgroupKill(cgroups: ContainerCgroup[]): boolean {
-  const v2 = v2Of(cgroups);
-  if (!v2) return false;
-  try {
-    files().writeFileSync(path.join(v2.dir, 'cgroup.kill'), '1');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Signal every process of the container. SIGKILL goes through cgroup.kill where there is one;
  * other signals are sent with the container frozen (when it can be), so that nothing forks past
  * the signal, as runc does.
  */
 export function signalAll(cgroups: ContainerCgroup[], sig: number): void {
-  if (sig === 9 && cgroupKill(cgroups)) return;
+  if (sig === 9 && cgroupKill(cgroups.map((c) => c.dir))) return;
   let froze = false;
-  if (!isFrozen(cgroups)) {
+  if (freezerState(cgroups.map((c) => c.dir)) === 'thawed') {
     try {
       setFrozen(cgroups, true);
       froze = true;
