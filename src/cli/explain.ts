@@ -4,7 +4,7 @@
 
 import { loadBundle } from '../container/bundle';
 import { gatherFacts } from '../container/facts';
-import { compileFilter } from '../container/create';
+import { cgroupJoins, compileFilter } from '../container/create';
 import { containerCgroups } from '../linux/cgroups';
 import { CLONE } from '../linux/constants';
 import { initFactQueries, planInit } from '../plan/init';
@@ -16,7 +16,8 @@ export function explain(opts: { bundle: string; id: string; noPivot: boolean }):
   const cgroups = containerCgroups(spec.linux?.cgroupsPath, opts.id);
   const facts = gatherFacts(spec, bundle.rootfs, initFactQueries(spec), cgroups);
   const filter = compileFilter(spec);
-  const plan = planInit({ spec, rootfs: bundle.rootfs, facts, noPivot: opts.noPivot, seccomp: filter });
+  const { selfJoined, runtimeJoins } = cgroupJoins(spec, cgroups);
+  const plan = planInit({ spec, rootfs: bundle.rootfs, facts, noPivot: opts.noPivot, seccomp: filter, selfJoinCgroups: selfJoined.map((c) => c.dir) });
   const { keep, keepBase, steps } = plan.program;
   const out: string[] = [];
   out.push(`bundle ${bundle.dir}, rootfs ${bundle.rootfs}`);
@@ -31,7 +32,7 @@ export function explain(opts: { bundle: string; id: string; noPivot: boolean }):
   let n = 0;
   for (const s of steps) out.push(formatStep(s, ++n, keep, keepBase));
   out.push('');
-  out.push('At "mapping" the runtime writes uid_map/gid_map (new user namespace), puts the init into its cgroups and sets oom_score_adj.');
+  out.push(`At "mapping" the runtime writes uid_map/gid_map (new user namespace), sets oom_score_adj${runtimeJoins.length ? ` and puts the init into ${runtimeJoins.map((c) => c.dir).join(', ')} (the init joins ${selfJoined.length ? 'the others' : 'none'} itself)` : ' (the init joins its cgroups itself)'}.`);
   out.push('At "hooks" it runs the prestart, createRuntime and createContainer hooks. At "ready" create records the state and exits.');
   out.push('A failed "full" step kills the child before the next step (the tripwire) and its record names the step.');
   return out.join('\n') + '\n';

@@ -1,5 +1,6 @@
-// Start a process inside a running (or being created) container: it enters the init's
-// namespaces, joins the container's cgroups at its checkpoint, and executes. Used by the hooks
+// Start a process inside a running (or being created) container: it joins the container's cgroup
+// v1 directories itself, enters the init's namespaces, is put into the others (cgroup v2) at its
+// checkpoint, and executes. Used by the hooks
 // that run in the container namespace, and by exec.
 
 import { files } from '../linux/files';
@@ -52,6 +53,10 @@ export function spawnJoined(req: JoinRequest): number {
     ? [{ flag: NAMESPACES.pid.flag, path: target('pid'), proc: 'pid_for_children' }]
     : [];
   const stdioSlots = (req.stdio ?? [null, null, null]).map((fd, i) => (fd === null ? null : `stdio${i}`)) as [string | null, string | null, string | null];
+  // v1 directories (they have `tasks`): the process moves itself there, without the kernel's
+  // global lock (docs/cgroups.md, "Joining"); the others (cgroup v2) at its checkpoint
+  const selfJoined = (req.cgroups ?? []).filter((c) => files().existsSync(`${c.dir}/tasks`));
+  const runtimeJoins = (req.cgroups ?? []).filter((c) => !selfJoined.includes(c));
   const plan = planJoin({
     namespaces: types,
     process: req.process,
@@ -66,6 +71,7 @@ export function spawnJoined(req: JoinRequest): number {
     terminalCheckpoint: !!req.onTerminal,
     passFds: req.passFds,
     apparmorProfile: req.apparmorProfile,
+    selfJoinCgroups: selfJoined.map((c) => c.dir),
   });
   const fds: Record<string, number> = { ...req.extraFds };
   const opened: number[] = [];
@@ -99,7 +105,7 @@ export function spawnJoined(req: JoinRequest): number {
         onCheckpoint: (name) => {
           faultPoint(`${fault}:${name}`);
           if (name === 'terminal') req.onTerminal?.();
-          else if (req.cgroups) joinCgroups(req.cgroups, child.pid);
+          else joinCgroups(runtimeJoins, child.pid);
         },
         onResumed: (name) => faultPoint(`${fault}:after:${name}`),
         alive: () => isAlive(child.pid),

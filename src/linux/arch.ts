@@ -8,7 +8,8 @@ export type ArchName = 'x86_64' | 'aarch64';
 /** Syscalls the chain issues raw (glibc has no wrapper, or its wrapper must be avoided). */
 export type RawSyscall =
   | 'rt_sigaction' | 'setgroups' | 'setresuid' | 'setresgid' | 'capset' | 'pivot_root' | 'seccomp'
-  | 'openat2' | 'mount_setattr' | 'close_range' | 'open_tree' | 'move_mount' | 'personality' | 'renameat2';
+  | 'openat2' | 'mount_setattr' | 'close_range' | 'open_tree' | 'move_mount' | 'personality' | 'renameat2'
+  | 'clock_gettime';
 
 export interface UcontextLayout {
   size: number;
@@ -66,7 +67,7 @@ export const ARCHES: Record<ArchName, ArchInfo> = {
     syscalls: {
       rt_sigaction: 13, setgroups: 116, setresuid: 117, setresgid: 119, capset: 126, pivot_root: 155,
       seccomp: 317, openat2: 437, mount_setattr: 442, close_range: 436, open_tree: 428, move_mount: 429,
-      personality: 135, renameat2: 316,
+      personality: 135, renameat2: 316, clock_gettime: 228,
     },
     // glibc 2.36 sys/ucontext.h, checked with offsetof()
     ucontext: {
@@ -84,7 +85,7 @@ export const ARCHES: Record<ArchName, ArchInfo> = {
     syscalls: {
       rt_sigaction: 134, setgroups: 159, setresuid: 147, setresgid: 149, capset: 91, pivot_root: 41,
       seccomp: 277, openat2: 437, mount_setattr: 442, close_range: 436, open_tree: 428, move_mount: 429,
-      personality: 92, renameat2: 276,
+      personality: 92, renameat2: 276, clock_gettime: 113,
     },
     // read from glibc's sysdeps/unix/sysv/linux/aarch64/sys/ucontext.h (uc_mcontext at 176:
     // fault_address, regs[31], sp, pc, pstate, __reserved[4096] aligned 16); not yet run

@@ -495,6 +495,14 @@ export function pollIn(fd: number, timeoutMs: number): boolean {
   return r > 0;
 }
 
+/** CLOCK_MONOTONIC in ns, the clock the init's timestamps use (Bun's process.hrtime counts from the process's start instead). */
+export function monotonicNs(): bigint {
+  const { hostArch } = require('./arch') as typeof import('./arch');
+  const ts = new BigInt64Array(2);
+  if (libc().syscall(hostArch().syscalls.clock_gettime, 1 /* CLOCK_MONOTONIC */, new Uint8Array(ts.buffer)) !== 0) throw sysError('clock_gettime');
+  return ts[0] * 1_000_000_000n + ts[1];
+}
+
 /** renameat2(RENAME_NOREPLACE): rename unless `to` exists (then EEXIST). */
 export function renameNoReplace(from: string, to: string): void {
   const { hostArch } = require('./arch') as typeof import('./arch');

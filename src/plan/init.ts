@@ -32,6 +32,25 @@ export interface InitPlanInput {
   passFds?: number;
   /** the process gets a pty (process.terminal); its master goes out on the `console` slot */
   terminal?: boolean;
+  /**
+   * cgroup v1 directories the init moves itself into (after its mounts, before the hooks; before
+   * "mapping" when it makes a cgroup namespace) by writing 0 to their `tasks` file: a thread
+   * moving itself takes none of the kernel's global cgroup locks, where a pid written to
+   * cgroup.procs waits for an RCU grace period (5-15 ms) unless another migration happened in the
+   * last ~20 ms. Only for a spec that initJoinsOwnCgroups() allows; the runtime joins the others
+   * (cgroup v2) itself.
+   */
+  selfJoinCgroups?: string[];
+}
+
+/**
+ * Whether the init may move itself into its cgroup v1 directories (selfJoinCgroups): it must see
+ * the host's cgroupfs at the host's paths (a new mount namespace is a copy of the runtime's, one
+ * joined by path is not) and be root over it (no user namespace); a cgroup namespace joined by
+ * path is left to the runtime too.
+ */
+export function initJoinsOwnCgroups(spec: Spec): boolean {
+  return !(spec.linux?.namespaces ?? []).some((n) => n.type === 'user' || (n.path && (n.type === 'mount' || n.type === 'cgroup')));
 }
 
 export interface InitPlan {
@@ -210,6 +229,19 @@ export function planInit(input: InitPlanInput): InitPlan {
   }
   if (unshareFlags) b.call('unshare', [unshareFlags], `unshare new namespaces inside the joined user namespace`);
 
+  // The init's own cgroup joins (selfJoinCgroups) come after its mounts: a cgroup migration by
+  // the runtime (cgroup v2) or its warm-up holds cgroup_mutex while the kernel waits for a grace
+  // period, and the joins wait for it too. Before the hooks, which see the init in its cgroups;
+  // before "mapping" when it makes a cgroup namespace (whose root is the cgroup it is in then).
+  const joinOwnCgroups = () => {
+    for (const dir of input.selfJoinCgroups ?? []) {
+      const fd = b.allocFd();
+      b.call('open', [{ str: `${dir}/tasks` }, O.WRONLY | O.CLOEXEC, 0], `open ${dir}/tasks (fd ${fd})`);
+      b.call('write', [fd, { str: '0' }, 1], `join cgroup ${dir} (0 to tasks: the init moves itself)`);
+      b.close(fd);
+    }
+  };
+  if (newCgroupns) joinOwnCgroups();
   b.checkpoint('mapping');
   checkpoints.push('mapping');
   b.timestamp('mapped');
@@ -224,6 +256,7 @@ export function planInit(input: InitPlanInput): InitPlan {
 
   const rootProp = propagationFlags(linux.rootfsPropagation);
   const mp = mountNs ? planRootfs(b, input, userns) : null;
+  if (!newCgroupns) joinOwnCgroups();
   const hooks: Hooks = spec.hooks ?? {};
   if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) + (hooks.createContainer?.length ?? 0) > 0) {
     b.checkpoint('hooks');

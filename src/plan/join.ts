@@ -1,9 +1,10 @@
 // A process that joins an existing container: `exec`, and the hooks the spec runs "in the
 // container namespace" (createContainer, startContainer). It enters the container's namespaces
 // (user first: it grants the rights over the others), waits at a checkpoint while the parent puts
-// it into the container's cgroups, then becomes the requested process and executes it.
+// it into the container's cgroups (those it did not join itself first: cgroup v1), then becomes
+// the requested process and executes it.
 
-import { NAMESPACES, PR, RLIMITS } from '../linux/constants';
+import { NAMESPACES, O, PR, RLIMITS } from '../linux/constants';
 import type { NamespaceType, Process } from '../spec/types';
 import type { Program } from '../spawn/program';
 import { ProgramBuilder, rlimit } from './builder';
@@ -34,6 +35,12 @@ export interface JoinPlanInput {
   terminal?: boolean;
   /** stop at checkpoint "terminal" once the master is sent (the runtime proxies it) */
   terminalCheckpoint?: boolean;
+  /**
+   * cgroup v1 directories the process moves itself into (0 to `tasks`: no global lock, see
+   * InitPlanInput.selfJoinCgroups) as it starts, while it still sees the host's cgroupfs and is
+   * its root: before it enters any of the container's namespaces
+   */
+  selfJoinCgroups?: string[];
 }
 
 export interface JoinPlan {
@@ -55,6 +62,12 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
   // inherited from the runtime already: until it executes, this process runs the runtime's code
   // and must not be reachable through /proc/PID/{exe,fd,mem} by what runs in the container
   b.call('prctl', [PR.SET_DUMPABLE, 0, 0, 0, 0], 'make the process non-dumpable (CVE-2019-5736, CVE-2016-9962)');
+  for (const dir of input.selfJoinCgroups ?? []) {
+    const fd = b.allocFd();
+    b.call('open', [{ str: `${dir}/tasks` }, O.WRONLY | O.CLOEXEC, 0], `open ${dir}/tasks (fd ${fd})`);
+    b.call('write', [fd, { str: '0' }, 1], `join cgroup ${dir} (0 to tasks: the process moves itself)`);
+    b.close(fd);
+  }
   for (const t of joins) b.call('setns', [{ slot: `ns:${t}` }, NAMESPACES[t].flag], `join the container's ${t} namespace`);
   b.checkpoint('joined');
   if (joins.includes('user')) {

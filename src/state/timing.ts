@@ -11,7 +11,8 @@ export function mark(label: string): void {
 /** A mark from a CLOCK_MONOTONIC timestamp (the container init's own, sent with its records). */
 export function markMonotonic(label: string, ns: bigint): void {
   if (!enabled) return;
-  const nowNs = process.hrtime.bigint();
+  // the same clock as the init's: Bun's process.hrtime counts from the process's start
+  const nowNs = (require('../linux/libc') as typeof import('../linux/libc')).monotonicNs();
   marks.push([label, performance.now() - Number(nowNs - ns) / 1e6]);
 }
 

@@ -171,6 +171,20 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
     }
   });
 
+  // the init moves itself into its v1 cgroups (0 to tasks, no global lock); tsrunc moves it into
+  // the cgroup2 one (cgroup.procs)
+  it('the container runs in its cgroup in every hierarchy, the v1 ones and the cgroup2 mount', () => {
+    const { b, name, out } = bundle('cat /proc/self/cgroup > /mnt/cgroup');
+    const id = uniqueId('cgj');
+    const r = rt.run(['run', '--bundle', b, id]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = fs.readFileSync(path.join(out, 'cgroup'), 'utf8').trim().split('\n');
+    const own = fs.readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n');
+    assert.deepEqual(lines.map((l) => l.split(':').slice(0, 2).join(':')).sort(), own.map((l) => l.split(':').slice(0, 2).join(':')).sort(), 'the same hierarchies as the host');
+    for (const l of lines) assert.ok(l.endsWith(`:${CGROUP_PREFIX}/${name}`), l);
+    assert.ok(lines.some((l) => l.startsWith('0::')), 'the cgroup2 mount too');
+  });
+
   it('stops a fork bomb at pids.max', async () => {
     // ash gives up on the first fork that fails: the loop runs in a subshell, the init goes on
     const { b, name, out } = bundle('(i=0; while [ $i -lt 40 ]; do sleep 100 & i=$((i+1)); done) 2>/mnt/errors; echo done > /mnt/result.tmp; mv /mnt/result.tmp /mnt/result; sleep 1000', (c) => {
@@ -446,6 +460,8 @@ describe('cgroups (pure v1: the cgroup2 mount hidden in a private mount namespac
       'grep -q " /sys/fs/cgroup/unified " /proc/self/mountinfo && exit 90',
       `${t} run -d --bundle ${b} ${id}`,
       `cat ${cg('memory', name, 'memory.limit_in_bytes')}`,
+      `grep -c ":${CGROUP_PREFIX}/${name}$" /proc/$(${t} state ${id} | sed -n 's/.*"pid": \\([0-9]*\\).*/\\1/p')/cgroup`,
+      `grep -c -v '^0::' /proc/self/cgroup`,
       `test ! -e /sys/fs/cgroup/unified/tsrunc-test/${name} || echo "unified cgroup made"`,
       `${t} pause ${id}`,
       `${t} state ${id} | grep -o '"status": "[a-z]*"'`,
@@ -462,10 +478,11 @@ describe('cgroups (pure v1: the cgroup2 mount hidden in a private mount namespac
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines[0], String(64 << 20));
-    assert.equal(lines[1], '"status": "paused"');
-    assert.equal((JSON.parse(lines[2]) as number[]).length, 3);
-    assert.equal(lines[3], '"status": "stopped"');
-    assert.equal(lines[4], 'ok');
+    assert.equal(lines[1], lines[2], 'the init is in its cgroup in every v1 hierarchy (it moved itself there)');
+    assert.equal(lines[3], '"status": "paused"');
+    assert.equal((JSON.parse(lines[4]) as number[]).length, 3);
+    assert.equal(lines[5], '"status": "stopped"');
+    assert.equal(lines[6], 'ok');
     assert.doesNotMatch(r.stdout, /unified cgroup made/);
     assert.deepEqual(leftoverCgroups(name), []);
     assert.ok(fs.existsSync('/sys/fs/cgroup/unified/cgroup.procs'), 'the host still has its cgroup2 mount');

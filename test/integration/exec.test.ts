@@ -39,7 +39,7 @@ describe('exec', { skip: skipUnlessRoot }, () => {
       cfg.linux.uidMappings = cfg.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
       cfg.mounts = cfg.mounts.filter((m: { type: string }) => m.type !== 'cgroup');
     });
-    const r = rt.run(['exec', c.id, 'sh', '-c', 'for n in user mnt pid net ipc uts cgroup; do echo $n $(readlink /proc/self/ns/$n); done; echo pid=$$; pwd; cat /proc/self/uid_map; ls /proc/self/fd | tr "\\n" " "']);
+    const r = rt.run(['exec', c.id, 'sh', '-c', 'for n in user mnt pid net ipc uts cgroup; do echo $n $(readlink /proc/self/ns/$n); done; echo pid=$$; pwd; cat /proc/self/uid_map; ls /proc/self/fd | tr "\\n" " "; echo; cmp /proc/1/cgroup /proc/self/cgroup && echo cgroups=same']);
     assert.equal(r.code, 0, r.stderr);
     for (const n of ['user', 'mnt', 'pid', 'net', 'ipc', 'uts']) {
       assert.match(r.stdout, new RegExp(`^${n} ${fs.readlinkSync(`/proc/${c.pid}/ns/${n}`).replace(/[[\]]/g, '\\$&')}$`, 'm'), n);
@@ -49,6 +49,8 @@ describe('exec', { skip: skipUnlessRoot }, () => {
     assert.match(r.stdout, /^\/$/m, 'cwd is the container\'s /');
     assert.match(r.stdout, /^\s+0\s+200000\s+65536$/m);
     assert.match(r.stdout, /^0 1 2 3 $/m, 'only stdio (and ls\'s own directory fd)');
+    // it moved itself into the v1 ones before entering the user namespace; tsrunc put it in the rest
+    assert.match(r.stdout, /^cgroups=same$/m, `in the init's cgroups in every hierarchy:\n${r.stdout}`);
     c.done();
   });
 

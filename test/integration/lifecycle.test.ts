@@ -254,6 +254,22 @@ describe('command line', { skip: skipUnlessRoot }, () => {
     assert.match(noJit.stderr, /koffi: loading/);
   });
 
+  // regression: under Bun, process.hrtime counts from the process's start, not CLOCK_MONOTONIC
+  // (the init's clock), and the init's marks landed hours after "done"
+  it('TSRUNC_TIMING places the init\'s own timestamps inside the call, between clone and "ready"', () => {
+    const r = rt.run(['run', '--bundle', rt.bundle((c) => (c.process.args = ['true'])), uniqueId()], { env: { ...process.env, TSRUNC_TIMING: '1' } });
+    assert.equal(r.code, 0, r.stderr);
+    const at = (label: string) => {
+      const m = r.stderr.match(new RegExp(`^\\s*([0-9.]+) ms .*\\)\\s+${label}`, 'm'));
+      assert.ok(m, `no mark "${label}" in:\n${r.stderr}`);
+      return Number(m[1]);
+    };
+    const started = at('init: child started');
+    assert.ok(started >= at('engine: built') - 0.1, `init started at ${started} ms, before the clone`);
+    assert.ok(at('init: ready') <= at('ready: state written'), 'the init was ready before its state was written');
+    assert.ok(at('init: ready') >= started);
+  });
+
   it('writes JSON log lines to --log, the last error naming the failure', () => {
     const log = path.join(rt.tmp, 'log.json');
     const b = rt.bundle((c) => (c.process.args = ['nosuchcmd']));

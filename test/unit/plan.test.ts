@@ -2,7 +2,7 @@
 
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { planInit, initFactQueries } from '../../src/plan/init';
+import { planInit, initFactQueries, initJoinsOwnCgroups } from '../../src/plan/init';
 import { planJoin } from '../../src/plan/join';
 import { emptyFacts, type HostFacts } from '../../src/plan/facts';
 import { lookupPlan, processEnv } from '../../src/plan/process';
@@ -41,6 +41,37 @@ const descs = (steps: Step[]) => steps.map((s) => s.desc);
 const indexOf = (steps: Step[], re: RegExp) => steps.findIndex((s) => re.test(s.desc));
 
 describe('init plan', () => {
+  it('moves the init into its v1 cgroups itself: 0 to tasks, after the mounts and before the hooks', () => {
+    const dirs = ['/sys/fs/cgroup/cpu/c', '/sys/fs/cgroup/memory/c'];
+    const withHooks = spec((s) => (s.hooks = { prestart: [{ path: '/bin/true' }] }));
+    const steps = planInit({ spec: withHooks, rootfs: '/b/rootfs', facts: facts(), selfJoinCgroups: dirs }).program.steps;
+    const joins = steps.filter((s) => s.op === 'call' && s.fn === 'write' && /^join cgroup/.test(s.desc));
+    assert.deepEqual(joins.map((s) => s.desc), dirs.map((d) => `join cgroup ${d} (0 to tasks: the init moves itself)`));
+    assert.ok(steps.some((s) => s.op === 'call' && s.fn === 'open' && s.desc.startsWith(`open ${dirs[0]}/tasks`)));
+    const mountProc = indexOf(steps, /^mount proc on \/proc/);
+    const hooks = indexOf(steps, /checkpoint: hooks/);
+    assert.ok(mountProc > 0 && steps.indexOf(joins[0]) > mountProc, 'after the mounts');
+    assert.ok(hooks > 0 && steps.indexOf(joins[1]) < hooks, 'before the hooks');
+    assert.equal(planInit({ spec: spec(), rootfs: '/b/rootfs', facts: facts() }).program.steps.filter((s) => /^join cgroup/.test(s.desc)).length, 0, 'none unless asked');
+  });
+
+  it('joins its v1 cgroups before "mapping" when it makes a cgroup namespace (rooted where it is then)', () => {
+    const steps = planInit({ spec: spec((s) => s.linux!.namespaces!.push({ type: 'cgroup' })), rootfs: '/b/rootfs', facts: facts(), selfJoinCgroups: ['/sys/fs/cgroup/pids/c'] }).program.steps;
+    const join = indexOf(steps, /^join cgroup \/sys\/fs\/cgroup\/pids\/c/);
+    const mapping = indexOf(steps, /checkpoint: mapping/);
+    assert.ok(join >= 0 && join < mapping);
+    assert.ok(indexOf(steps, /unshare a new cgroup namespace/) > mapping);
+  });
+
+  it('leaves the cgroup joins to the runtime with a user namespace, or a mount or cgroup namespace joined by path', () => {
+    assert.equal(initJoinsOwnCgroups(spec()), true);
+    assert.equal(initJoinsOwnCgroups(spec((s) => s.linux!.namespaces!.push({ type: 'cgroup' }))), true);
+    assert.equal(initJoinsOwnCgroups(spec((s) => s.linux!.namespaces!.push({ type: 'user' }))), false, 'not root over the host cgroupfs');
+    assert.equal(initJoinsOwnCgroups(spec((s) => (s.linux!.namespaces = [{ type: 'pid' }, { type: 'mount', path: '/proc/1/ns/mnt' }]))), false, 'another mount table');
+    assert.equal(initJoinsOwnCgroups(spec((s) => s.linux!.namespaces!.push({ type: 'cgroup', path: '/proc/1/ns/cgroup' }))), false);
+    assert.equal(initJoinsOwnCgroups(spec((s) => s.linux!.namespaces!.push({ type: 'network', path: '/proc/1/ns/net' }))), true);
+  });
+
   it('clones the new namespaces and orders the phases: mapping, mounts, pivot_root, setup, ready, FIFO, exec', () => {
     const p = planInit({ spec: spec(), rootfs: '/b/rootfs', facts: facts() });
     assert.equal(p.cloneFlags, CLONE.NEWPID | CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWNET);
@@ -275,6 +306,13 @@ describe('process plan pieces', () => {
   it('adds HOME when the env has none', () => {
     assert.deepEqual(processEnv({ env: ['A=1'], cwd: '/', user: { uid: 0, gid: 0 } }, '/root'), ['A=1', 'HOME=/root']);
     assert.deepEqual(processEnv({ env: ['HOME=/x'], cwd: '/', user: { uid: 0, gid: 0 } }, '/root'), ['HOME=/x']);
+  });
+
+  it('an exec moves itself into its v1 cgroups before it enters the container\'s namespaces', () => {
+    const steps = planJoin({ namespaces: ['user', 'mount'], process: { user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/' }, capLastCap: 40, stdio: emptyFacts('x86_64').stdio, mode: 'container', selfJoinCgroups: ['/sys/fs/cgroup/cpu/c'] }).program.steps;
+    const join = indexOf(steps, /^join cgroup \/sys\/fs\/cgroup\/cpu\/c \(0 to tasks/);
+    const setns = indexOf(steps, /join the container's user namespace/);
+    assert.ok(join > 0 && setns > join, descs(steps).slice(0, 8).join('\n'));
   });
 
   it('plans a hook that joins the container and executes the hook path', () => {

@@ -1,7 +1,13 @@
-// Moving a task between cgroups takes the kernel's cgroup_threadgroup_rwsem for writing, whose
-// first taking waits for an RCU grace period (~5-10 ms here); takings right after it are fast.
-// So, while create plans and builds the chain, one background no-op migration (our own pid into
-// the cgroup we are already in) pays that wait, and the init's real joins then take ~0.1 ms each.
+// Moving a process between cgroups through cgroup.procs takes the kernel's global
+// cgroup_threadgroup_rwsem for writing, whose first taking waits for an RCU grace period: 5-8 ms
+// on these VMs when idle, 10-15 ms while both CPUs are busy with a create; takings in the next
+// ~20 ms are fast. The init moves itself into its cgroup v1 directories, which takes no global
+// lock (plan/init.ts); the joins left to the runtime (cgroup v2) would pay that wait. So, while
+// create plans and builds the chain, one background no-op migration (our own pid into the cgroup
+// we are already in) starts the grace period early, and the runtime's joins wait for what is left
+// of it, if anything, while the init does its mounts.
+// Not before the cgroup directories are made: the write holds cgroup_mutex while it waits, and
+// every mkdir (and every other cgroup migration) waits with it.
 
 import path = require('node:path');
 import { hierarchies } from './index';
