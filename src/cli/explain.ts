@@ -16,7 +16,8 @@ export function explain(opts: { bundle: string; id: string; noPivot: boolean }):
   const cgroups = containerCgroups(spec.linux?.cgroupsPath, opts.id);
   const facts = gatherFacts(spec, bundle.rootfs, initFactQueries(spec), cgroups);
   const filter = compileFilter(spec);
-  const { selfJoined, runtimeJoins } = cgroupJoins(spec, cgroups);
+  const { selfJoined, runtimeJoins, cloneInto } = cgroupJoins(spec, cgroups);
+  const moved = runtimeJoins.filter((c) => c !== cloneInto);
   const plan = planInit({ spec, rootfs: bundle.rootfs, facts, noPivot: opts.noPivot, seccomp: filter, selfJoinCgroups: selfJoined.map((c) => c.dir) });
   const { keep, keepBase, steps } = plan.program;
   const out: string[] = [];
@@ -32,7 +33,9 @@ export function explain(opts: { bundle: string; id: string; noPivot: boolean }):
   let n = 0;
   for (const s of steps) out.push(formatStep(s, ++n, keep, keepBase));
   out.push('');
-  out.push(`At "mapping" the runtime writes uid_map/gid_map (new user namespace), sets oom_score_adj${runtimeJoins.length ? ` and puts the init into ${runtimeJoins.map((c) => c.dir).join(', ')} (the init joins ${selfJoined.length ? 'the others' : 'none'} itself)` : ' (the init joins its cgroups itself)'}.`);
+  if (cloneInto) out.push(`The init is cloned into ${cloneInto.dir} (clone3, CLONE_INTO_CGROUP; should the kernel refuse, the runtime moves it there after "mapping").`);
+  if (selfJoined.length) out.push(`The init moves itself into ${selfJoined.map((c) => c.dir).join(', ')} (the "join cgroup" steps).`);
+  out.push(`At "mapping" the runtime writes uid_map/gid_map (new user namespace) and sets oom_score_adj${moved.length ? `; it puts the init into ${moved.map((c) => c.dir).join(', ')}` : ''}.`);
   out.push('At "hooks" it runs the prestart, createRuntime and createContainer hooks. At "ready" create records the state and exits.');
   out.push('A failed "full" step kills the child before the next step (the tripwire) and its record names the step.');
   return out.join('\n') + '\n';

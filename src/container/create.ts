@@ -17,7 +17,7 @@ import { hostArch } from '../linux/arch';
 import { initFactQueries, initJoinsOwnCgroups, planInit, type InitPlan } from '../plan/init';
 import type { CompiledFilter } from '../plan/process';
 import type { HostFacts } from '../plan/facts';
-import { launch, makeNonDumpable, type Launched, type ThreadJoin } from '../spawn/launch';
+import { clonesIntoCgroups, launch, makeNonDumpable, type Launched, type ThreadJoin } from '../spawn/launch';
 import { RECORD } from '../spawn/program';
 import { STATE_VERSION, StateStore, nowNs, rfc3339Nano, validateId, writeFileAtomic, type ContainerRecord } from '../state/store';
 import { withLock } from '../state/lock';
@@ -61,6 +61,7 @@ export interface Created {
 }
 
 const O_PATH = 0o10000000;
+const O_DIRECTORY = 0o200000;
 
 export function compileFilter(spec: Spec, warn?: (m: string) => void, cache?: SeccompCache): CompiledFilter | null {
   const profile = spec.linux?.seccomp;
@@ -80,13 +81,17 @@ export function compileFilter(spec: Spec, warn?: (m: string) => void, cache?: Se
 }
 
 /**
- * Who puts the init into which cgroup: the init moves itself into its cgroup v1 directories (no
- * global lock: plan/init.ts); this process moves it into the others (cgroup v2, systemd's scope,
- * or all of them when the init cannot).
+ * How the init gets into each cgroup, none of it through the kernel's global cgroup locks when it
+ * can be helped (docs/cgroups.md, "Joining"): it is cloned into the cgroup v2 one (`cloneInto`,
+ * clone3's CLONE_INTO_CGROUP) and moves itself into the v1 ones (`selfJoined`, plan/init.ts);
+ * this process moves it into the rest (`runtimeJoins`: systemd's scope, the v1 ones when the init
+ * cannot, the v2 one when the kernel refuses the clone).
  */
-export function cgroupJoins(spec: Spec, cgroups: ContainerCgroup[]): { selfJoined: ContainerCgroup[]; runtimeJoins: ContainerCgroup[] } {
-  const selfJoined = !usesSystemd(cgroups) && initJoinsOwnCgroups(spec) ? cgroups.filter((c) => c.hierarchy.version === 1) : [];
-  return { selfJoined, runtimeJoins: cgroups.filter((c) => !selfJoined.includes(c)) };
+export function cgroupJoins(spec: Spec, cgroups: ContainerCgroup[]): { selfJoined: ContainerCgroup[]; runtimeJoins: ContainerCgroup[]; cloneInto?: ContainerCgroup } {
+  if (usesSystemd(cgroups)) return { selfJoined: [], runtimeJoins: cgroups };
+  const selfJoined = initJoinsOwnCgroups(spec) ? cgroups.filter((c) => c.hierarchy.version === 1) : [];
+  const cloneInto = clonesIntoCgroups() ? cgroups.find((c) => c.hierarchy.version === 2) : undefined;
+  return { selfJoined, cloneInto, runtimeJoins: cgroups.filter((c) => !selfJoined.includes(c)) };
 }
 
 /** Checks that need the host, before anything is made. */
@@ -141,6 +146,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
   let fifoFd = -1;
   let notify: [number, number] | undefined;
   let hostProcFd = -1;
+  let cgroupFd = -1;
   let consoleFd = -1;
   let proxyEnd = -1;
   let consoleProxy: number | undefined;
@@ -159,10 +165,12 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     faultPoint('recorded');
     rec.cgroups.created = createCgroups(cgroups);
     mark('cgroups created');
-    const { selfJoined, runtimeJoins } = cgroupJoins(spec, cgroups);
+    const joins = cgroupJoins(spec, cgroups);
+    const { selfJoined, cloneInto } = joins;
+    let runtimeJoins = joins.runtimeJoins;
     // not before the directories: while the warm-up waits for its grace period it holds
     // cgroup_mutex, and every mkdir in any hierarchy waits with it (~6 ms instead of ~1.5)
-    if (runtimeJoins.length && !usesSystemd(cgroups)) warmMigrationLock();
+    if (runtimeJoins.some((c) => c !== cloneInto) && !usesSystemd(cgroups)) warmMigrationLock();
     faultPoint('cgroups');
     // limits and device rules hold before the init joins (systemd: once it made the scope, at "mapping")
     if (!usesSystemd(cgroups)) applyResources(cgroups, spec.linux?.resources);
@@ -216,7 +224,9 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
       proc: t === 'pid' ? 'pid_for_children' : NAMESPACES[t as NamespaceType].proc,
     }));
     for (const j of threadJoins) checkNamespaceFile(j.path);
-    child = launch({ program: plan.program, fds, cloneFlags: plan.cloneFlags, threadJoins, timeOffsets: plan.newTimens ? timeOffsets(spec) : undefined });
+    if (cloneInto) cgroupFd = files().openSync(cloneInto.dir, O_PATH | O_DIRECTORY);
+    child = launch({ program: plan.program, fds, cloneFlags: plan.cloneFlags, threadJoins, timeOffsets: plan.newTimens ? timeOffsets(spec) : undefined, cgroupFd: cgroupFd >= 0 ? cgroupFd : undefined });
+    if (child.intoCgroup) runtimeJoins = runtimeJoins.filter((c) => c !== cloneInto);
     mark(`chain built and cloned (${child.chain.contexts} contexts)`);
     const initPid = child.pid;
     faultPoint('launched');
@@ -303,6 +313,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     child?.close();
     if (fifoFd >= 0) closeFd(fifoFd);
     if (hostProcFd >= 0) closeFd(hostProcFd);
+    if (cgroupFd >= 0) closeFd(cgroupFd);
     if (notify) notify.forEach(closeFd);
     if (consoleFd >= 0) closeFd(consoleFd);
     if (proxyEnd >= 0) closeFd(proxyEnd);

@@ -12,10 +12,13 @@ import { describeErrno } from '../linux/errno';
 import { planJoin } from '../plan/join';
 import type { StdioFact } from '../plan/facts';
 import type { CompiledFilter } from '../plan/process';
-import { launch, type ThreadJoin } from '../spawn/launch';
+import { clonesIntoCgroups, launch, type ThreadJoin } from '../spawn/launch';
 import { RECORD } from '../spawn/program';
 import type { NamespaceType, Process } from '../spec/types';
 import { ContainerError } from './errors';
+
+const O_PATH = 0o10000000;
+const O_DIRECTORY = 0o200000;
 import { faultPoint } from './fault';
 
 export interface JoinRequest {
@@ -53,10 +56,12 @@ export function spawnJoined(req: JoinRequest): number {
     ? [{ flag: NAMESPACES.pid.flag, path: target('pid'), proc: 'pid_for_children' }]
     : [];
   const stdioSlots = (req.stdio ?? [null, null, null]).map((fd, i) => (fd === null ? null : `stdio${i}`)) as [string | null, string | null, string | null];
-  // v1 directories (they have `tasks`): the process moves itself there, without the kernel's
-  // global lock (docs/cgroups.md, "Joining"); the others (cgroup v2) at its checkpoint
+  // none through the kernel's global cgroup locks when it can be helped (docs/cgroups.md,
+  // "Joining"): the process moves itself into the v1 directories (they have `tasks`) and is
+  // cloned into the cgroup v2 one; this process moves it into what is left at its checkpoint
   const selfJoined = (req.cgroups ?? []).filter((c) => files().existsSync(`${c.dir}/tasks`));
-  const runtimeJoins = (req.cgroups ?? []).filter((c) => !selfJoined.includes(c));
+  let runtimeJoins = (req.cgroups ?? []).filter((c) => !selfJoined.includes(c));
+  const cloneInto = runtimeJoins.length === 1 && clonesIntoCgroups() ? runtimeJoins[0] : undefined;
   const plan = planJoin({
     namespaces: types,
     process: req.process,
@@ -97,7 +102,10 @@ export function spawnJoined(req: JoinRequest): number {
       if (plan.lookup.direct) return new ContainerError(`exec: "${name}": stat ${name}: ${describeErrno(results.get(0) ?? 2)}`);
       return new ContainerError(`exec: "${name}": executable file not found in $PATH`);
     };
-    const child = launch({ program: plan.program, fds, cloneFlags: 0, threadJoins: pidJoin });
+    const cgroupFd = cloneInto ? files().openSync(cloneInto.dir, O_PATH | O_DIRECTORY) : undefined;
+    if (cgroupFd !== undefined) opened.push(cgroupFd);
+    const child = launch({ program: plan.program, fds, cloneFlags: 0, threadJoins: pidJoin, cgroupFd });
+    if (child.intoCgroup) runtimeJoins = [];
     const fault = req.mode === 'hook' ? 'hook' : 'exec';
     faultPoint(`${fault}:launched`);
     try {

@@ -32,6 +32,7 @@
 // at its first instruction, before anything of the container runs.
 
 import { ARCHES, hostArch, type ArchInfo } from '../linux/arch';
+import { files } from '../linux/files';
 import { libc, symbol, sysError, waitChild } from '../linux/libc';
 import { Arena, ArenaFull, putWord, type Word } from './arena';
 import { mark } from '../state/timing';
@@ -48,6 +49,13 @@ const CLOCK_MONOTONIC = 1;
 const SIGCHLD = 17;
 const PIPE_CAPACITY = 65536;
 const CLONE_PARENT_SETTID = 0x00100000;
+/** clone3's flag (bit 33) for starting the child in a cgroup v2 directory (Linux 5.7) */
+const CLONE_INTO_CGROUP_HIGH = 0x2;
+const SYS_CLONE3_X86_64 = 435;
+/** sizeof(struct clone_args) up to its `cgroup` field */
+const CLONE_ARGS_SIZE = 88;
+/** where, in the shared stack, a child cloned by clone3 finds its start address (see launch) */
+const LAUNCH_PAD = 4096;
 /** stack room below the clone sequence's frames, for setns and clone themselves */
 const SEQUENCE_GAP = 64 << 10;
 /** contexts the clone sequence may use: 4 + 5 per namespace entered */
@@ -60,6 +68,16 @@ const SEQUENCE_MAX = 64;
  */
 const DATA_ROOM_BASE = 64 << 10;
 const DATA_ROOM_PER_STEP = 256;
+
+/**
+ * Whether launch() can start a child in a cgroup v2 directory (clone3's CLONE_INTO_CGROUP, Linux
+ * 5.7, x86_64's syscall()); launch() still falls back to the classic clone when the kernel refuses.
+ */
+export function clonesIntoCgroups(arch: ArchInfo = hostArch()): boolean {
+  if (arch.name !== 'x86_64') return false;
+  const [major, minor] = files().readFileSync('/proc/sys/kernel/osrelease').split('.').map(Number);
+  return major > 5 || (major === 5 && minor >= 7);
+}
 
 export interface StepInfo {
   index: number;
@@ -76,8 +94,13 @@ export interface BuiltChain {
   arenaBytes: number;
   /** child fd number of each kept slot */
   childFd: Record<string, number>;
-  /** clone the child into `joins` (entered on this thread around clone only); returns its pid */
-  launch(cloneFlags: number, joins?: NamespaceJoin[]): number;
+  /**
+   * clone the child into `joins` (entered on this thread around clone only), and into the cgroup
+   * v2 directory `cgroupFd` when the kernel can (intoCgroup says); returns its pid
+   */
+  launch(cloneFlags: number, joins?: NamespaceJoin[], cgroupFd?: number): number;
+  /** the child started in launch()'s cgroup (clone3 with CLONE_INTO_CGROUP) */
+  intoCgroup: boolean;
 }
 
 export interface NamespaceJoin {
@@ -109,7 +132,7 @@ export function buildChain(program: Program, parentFds: Record<string, number>, 
   const uc = arch.ucontext;
   // contexts, the clone sequence's, the one swapcontext saves ours in (full size), the writer's
   // template and scratch contexts, the sequence's errno slots; then strings, structs and records
-  const fixed = (maxContexts + SEQUENCE_MAX) * slot + 4 * uc.slot + 8 * SEQUENCE_MAX + 4 * 64;
+  const fixed = (maxContexts + SEQUENCE_MAX + 1) * slot + 4 * uc.slot + 8 * SEQUENCE_MAX + 4 * 64;
   // one stack for all contexts, with a PROT_NONE guard page below it; the clone sequence's frames
   // sit above the child's, past a gap its calls run in
   const sequenceLow = SHARED_STACK + maxContexts * FRAME_SLOT;
@@ -159,6 +182,7 @@ function layOut(
   const ucBase = arena.reserve(slot * maxContexts, 64);
   const seqBase = arena.reserve(slot * SEQUENCE_MAX, 64);
   const savedAddr = arena.alloc(uc.slot, 64);
+  const launchAddr = arena.reserve(slot, 64) + arena.base;
   const slots = arena.alloc(8 * SEQUENCE_MAX, 8);
   const writer = contextWriter(arch, arena, stack);
   const ucAddr = (i: number) => arena.base + ucBase + i * slot;
@@ -174,6 +198,7 @@ function layOut(
   let lastFn = 0;
   let presetPending = false;
   let frameVerified = false;
+  let firstArgs = 0;
   const words: Word[] = []; // one scratch array for every context's arguments
   /** Write the next context: fn(words[0..k-1]). */
   const put = (fn: number, k: number, unblocked = false): void => {
@@ -185,6 +210,7 @@ function layOut(
     const link = ucAddr(i + 1);
     // glibc's makecontext checks the emulation on the first context and on the first with
     // arguments in its frame (more than six)
+    if (i === 0) firstArgs = k;
     if (i === 0 || (k > 6 && !frameVerified)) {
       frameVerified ||= k > 6;
       writer.writeVerified(o, fn, words, k, top, link, unblocked, `context ${i}`);
@@ -320,11 +346,36 @@ function layOut(
 
   const seqAddr = (k: number) => arena.base + seqBase + k * slot;
   /**
+   * clone3 with CLONE_INTO_CGROUP, through libc's syscall(): its child returns from the syscall
+   * on the stack clone_args gives it, and syscall()'s `ret` pops its start address from there
+   * (setcontext, at LAUNCH_PAD), with RDI still holding syscall()'s second argument: the
+   * clone_args themselves. So they are written over the first 88 bytes of a copy of context 0:
+   * uc_flags, uc_link and uc_stack, which setcontext does not read, and R8-R13, of which it loads
+   * R8, R9, R12 and R13 — unused by context 0 (a memset of 3 arguments) and restored by
+   * __start_context's next setcontext. The child starts as setcontext(context 0) would start
+   * it. (x86_64's syscall() only: on aarch64 it returns through the link register, to the
+   * parent's caller.)
+   */
+  const writeLaunchContext = (cloneFlags: number, cgroupFd: number, pidSlot: number) => {
+    if (firstArgs > 4) throw new Error('spawn engine: context 0 takes arguments in R8/R9, which clone3 launch overwrites');
+    const o = launchAddr - arena.base;
+    arena.u8.copyWithin(o, ucAddr(0) - arena.base, ucAddr(0) - arena.base + slot);
+    arena.u8.fill(0, o, o + CLONE_ARGS_SIZE);
+    arena.setU32(launchAddr, (cloneFlags | CLONE_PARENT_SETTID) >>> 0); // flags, low half
+    arena.setU32(launchAddr + 4, CLONE_INTO_CGROUP_HIGH); // flags, high half
+    arena.setU64(launchAddr + 24, pidSlot); // parent_tid
+    arena.setU64(launchAddr + 32, SIGCHLD); // exit_signal
+    arena.setU64(launchAddr + 40, stack.base); // stack
+    arena.setU64(launchAddr + 48, LAUNCH_PAD); // stack_size: the child's SP is stack + size
+    arena.setU64(launchAddr + 80, cgroupFd); // cgroup
+    putWord(stack.u32, LAUNCH_PAD >> 2, fnAddr('setcontext'));
+  };
+  /**
    * Write the clone sequence for `joins`: [errno = 0; setns; errno → slot]... errno's low byte →
    * the child's start address; errno = 0; clone; errno → slot; [errno = 0; setns back; errno →
    * slot]...; then back to the saved context. Returns where each result lands.
    */
-  const writeSequence = (cloneFlags: number, joins: NamespaceJoin[]) => {
+  const writeSequence = (cloneFlags: number, joins: NamespaceJoin[], cgroupFd?: number) => {
     const calls: Array<{ fn: string; args: Word[] }> = [];
     const slotOf = (k: number) => slots + 4 * k;
     let nSlots = 0;
@@ -340,11 +391,18 @@ function layOut(
     const enter = joins.map((j) => checked('setns', [j.fd, j.flag]));
     if (joins.length) {
       const cloneIndex = calls.length + 2; // after this memcpy and the errno reset
-      calls.push({ fn: 'memcpy', args: [seqAddr(cloneIndex) + uc.arg0 + TRIP_BYTE, errnoLoc, 1] });
+      const start = cgroupFd === undefined ? seqAddr(cloneIndex) + uc.arg0 : stack.base + LAUNCH_PAD;
+      calls.push({ fn: 'memcpy', args: [start + TRIP_BYTE, errnoLoc, 1] });
       zeroErrno();
     }
     const pidSlot = nSlots++;
-    const clone = checked('clone', [fnAddr('setcontext'), stack.base + SHARED_STACK, (cloneFlags | SIGCHLD | CLONE_PARENT_SETTID) >>> 0, ucAddr(0), slotOf(pidSlot)]);
+    let clone: number;
+    if (cgroupFd === undefined) {
+      clone = checked('clone', [fnAddr('setcontext'), stack.base + SHARED_STACK, (cloneFlags | SIGCHLD | CLONE_PARENT_SETTID) >>> 0, ucAddr(0), slotOf(pidSlot)]);
+    } else {
+      writeLaunchContext(cloneFlags, cgroupFd, slotOf(pidSlot));
+      clone = checked('syscall', [SYS_CLONE3_X86_64, launchAddr, CLONE_ARGS_SIZE]);
+    }
     const back = joins.map((j) => {
       zeroErrno();
       return checked('setns', [j.backFd, j.flag]);
@@ -364,8 +422,8 @@ function layOut(
     contexts: n,
     arenaBytes: arena.used(),
     childFd,
-    launch(cloneFlags: number, joins: NamespaceJoin[] = []): number {
-      const results = writeSequence(cloneFlags, joins);
+    intoCgroup: false,
+    launch(cloneFlags: number, joins: NamespaceJoin[] = [], cgroupFd?: number): number {
       // Block every signal in this thread around clone(): nothing may reach the child between
       // clone() and its first setcontext (which installs the all-blocked mask), or a runtime
       // handler copied into the child would run there.
@@ -376,15 +434,29 @@ function layOut(
       // the child needs its arena, its stack and this thread's TLS: errno, and the TCB that
       // glibc reads through the thread pointer (stack guard, cancellation state)
       const keep = [BigInt(arena.base), BigInt(stack.base), BigInt(errnoLoc), BigInt(lc.pthreadSelf())];
-      const swapped = withSmallFootprint(keep, () => {
-        lc.pthreadSigmask(SIG_SETMASK, all, old);
-        try {
-          return lc.swapcontext(savedAddr, seqAddr(0)) as number;
-        } finally {
-          lc.pthreadSigmask(SIG_SETMASK, old, null);
-        }
-      });
-      if (swapped !== 0) throw sysError('swapcontext');
+      const run = (into: number | undefined) => {
+        const results = writeSequence(cloneFlags, joins, into);
+        const swapped = withSmallFootprint(keep, () => {
+          lc.pthreadSigmask(SIG_SETMASK, all, old);
+          try {
+            return lc.swapcontext(savedAddr, seqAddr(0)) as number;
+          } finally {
+            lc.pthreadSigmask(SIG_SETMASK, old, null);
+          }
+        });
+        if (swapped !== 0) throw sysError('swapcontext');
+        return results;
+      };
+      // into the cgroup with clone3 where it can be done; refused (a kernel before 5.7, a seccomp
+      // filter that denies clone3, a cgroup namespace that hides our own cgroup), the classic
+      // clone, and the caller moves the child itself
+      let into = cgroupFd !== undefined && arch.name === 'x86_64' ? cgroupFd : undefined;
+      let results = run(into);
+      if (into !== undefined && results.pid() <= 0 && results.enter().every((e) => e === 0) && results.back().every((e) => e === 0)) {
+        into = undefined;
+        results = run(into);
+      }
+      built.intoCgroup = into !== undefined;
       const pid = results.pid();
       const enterErrnos = results.enter();
       const backErrnos = results.back();

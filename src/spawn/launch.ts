@@ -40,10 +40,17 @@ export interface LaunchRequest {
   threadJoins?: ThreadJoin[];
   /** unshare a new time namespace for the child and write these offsets (timens_offsets lines) */
   timeOffsets?: string;
+  /**
+   * a cgroup v2 directory (an fd) to start the child in, where the kernel allows it (clone3's
+   * CLONE_INTO_CGROUP): no migration afterwards, so none of the kernel's global cgroup locks
+   */
+  cgroupFd?: number;
 }
 
 export interface Launched {
   pid: number;
+  /** the child started in req.cgroupFd's cgroup; if not, the caller moves it there */
+  intoCgroup: boolean;
   chain: BuiltChain;
   monitor: Monitor;
   /** parent ends; close() releases them */
@@ -76,7 +83,7 @@ export function launch(req: LaunchRequest): Launched {
       if (req.timeOffsets) files().writeFileSync('/proc/self/timens_offsets', req.timeOffsets);
     }
     mark('engine: built');
-    pid = chain.launch(req.cloneFlags, joins);
+    pid = chain.launch(req.cloneFlags, joins, req.cgroupFd);
     mark('engine: cloned');
   } catch (e) {
     closeFd(syncParent);
@@ -91,6 +98,7 @@ export function launch(req: LaunchRequest): Launched {
   let closed = false;
   return {
     pid,
+    intoCgroup: chain.intoCgroup,
     chain,
     monitor,
     syncFd: syncParent,
@@ -105,3 +113,4 @@ export function launch(req: LaunchRequest): Launched {
 }
 
 export { libc };
+export { clonesIntoCgroups } from './chain';

@@ -309,6 +309,26 @@ describe('systemd cgroupsPath', () => {
   });
 });
 
+describe('who moves the init into which cgroup', () => {
+  const h1 = { mountpoint: '/sys/fs/cgroup/cpu', version: 1 as const, subsystems: ['cpu'], ownPath: '/' };
+  const h2 = { mountpoint: '/sys/fs/cgroup/unified', version: 2 as const, subsystems: [], ownPath: '/' };
+  const v1 = { hierarchy: h1, dir: '/sys/fs/cgroup/cpu/c' };
+  const v2 = { hierarchy: h2, dir: '/sys/fs/cgroup/unified/c' };
+  const spec = (namespaces: { type: string; path?: string }[]) => ({ ociVersion: '1.3.0', root: { path: 'r' }, linux: { namespaces } }) as never;
+
+  it('clones the init into the cgroup v2 one, lets it move itself into the v1 ones, moves it into the rest', async () => {
+    const { cgroupJoins } = await import('../../src/container/create');
+    const { clonesIntoCgroups } = await import('../../src/spawn/launch');
+    const into = clonesIntoCgroups() ? v2 : undefined;
+    assert.deepEqual(cgroupJoins(spec([{ type: 'mount' }]), [v1, v2]), { selfJoined: [v1], runtimeJoins: [v2], cloneInto: into });
+    // in a user namespace the init is not root over the host's cgroupfs
+    assert.deepEqual(cgroupJoins(spec([{ type: 'mount' }, { type: 'user' }]), [v1, v2]), { selfJoined: [], runtimeJoins: [v1, v2], cloneInto: into });
+    // systemd makes the scope with the pid: nothing else
+    const scope = { ...v2, systemd: { unit: 'x.scope', slice: 's.slice', path: '/s.slice/x.scope', id: 'x' } };
+    assert.deepEqual(cgroupJoins(spec([{ type: 'mount' }]), [scope]), { selfJoined: [], runtimeJoins: [scope] });
+  });
+});
+
 describe('systemd driver: D-Bus messages and scope properties', () => {
   it('marshals a StartTransientUnit call as the wire format says', async () => {
     const { encodeCall, decodeMessage, messageLength, Reader, Writer } = await import('../../src/linux/dbus');

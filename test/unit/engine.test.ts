@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { launch } from '../../src/spawn/launch';
+import { clonesIntoCgroups, launch } from '../../src/spawn/launch';
 import { buildChain } from '../../src/spawn/chain';
 import { RECORD, type Program, type Step } from '../../src/spawn/program';
 import { hostArch } from '../../src/linux/arch';
@@ -187,6 +187,42 @@ describe('spawn engine', () => {
     );
     assert.equal(fs.readlinkSync('/proc/thread-self/ns/pid_for_children'), before);
     assert.equal(fs.existsSync(marker), false);
+  });
+
+  it('starts the child in a cgroup v2 directory (clone3, CLONE_INTO_CGROUP), or clones it classically when the kernel refuses', (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root');
+    const mount = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')).find((f) => f[f.indexOf('-') + 1] === 'cgroup2')?.[4];
+    if (!mount || !clonesIntoCgroups()) return t.skip('no cgroup2 mount, or a kernel before 5.7');
+    const dir = path.join(mount, `tsrunc-engine-${process.pid}`);
+    fs.mkdirSync(dir);
+    try {
+      const start = (cgroupFd: number, out: string) => {
+        const child = launch({ program: program(shell('grep ^0:: /proc/self/cgroup', out)), fds: {}, cloneFlags: 0, cgroupFd });
+        child.monitor.run();
+        child.close();
+        assert.equal(waitChild(child.pid)?.exitCode, 0);
+        return { into: child.intoCgroup, line: fs.readFileSync(out, 'utf8').trim() };
+      };
+      const cg = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+      const notCgroup = fs.openSync(tmp, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+      try {
+        assert.deepEqual(start(cg, path.join(tmp, 'into')), { into: true, line: `0::/${path.basename(dir)}` });
+        const own = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
+        assert.deepEqual(start(notCgroup, path.join(tmp, 'classic')), { into: false, line: own }, 'refused (not a cgroup): the classic clone, in our own cgroup');
+        // a namespace it cannot enter still poisons the child's start address (here, the launch pad)
+        const marker = path.join(tmp, 'poisoned-clone3-child-ran');
+        assert.throws(
+          () => launch({ program: program(shell(`touch ${marker}`, '/dev/null')), fds: {}, cloneFlags: 0, cgroupFd: cg, threadJoins: [{ flag: 0x20000000, path: '/proc/self/ns/net', proc: 'pid_for_children' }] }),
+          (e: Error & { childSignal?: number }) => e.childSignal === 11,
+        );
+        assert.equal(fs.existsSync(marker), false);
+      } finally {
+        fs.closeSync(cg);
+        fs.closeSync(notCgroup);
+      }
+    } finally {
+      fs.rmdirSync(dir);
+    }
   });
 
   it('keeps every signal blocked while the chain runs', () => {
