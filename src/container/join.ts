@@ -1,7 +1,7 @@
-// Start a process inside a running (or being created) container: it joins the container's cgroup
-// v1 directories itself, enters the init's namespaces, is put into the others (cgroup v2) at its
-// checkpoint, and executes. Used by the hooks
-// that run in the container namespace, and by exec.
+// Start a process inside a running (or being created) container: it is cloned into the
+// container's cgroup v2 directory, moves itself into the v1 ones, enters the init's namespaces,
+// is put into what is left at its checkpoint, and executes. Used by the hooks that run in the
+// container namespace, and by exec.
 
 import { files } from '../linux/files';
 import { NAMESPACES } from '../linux/constants';
@@ -16,10 +16,10 @@ import { clonesIntoCgroups, launch, type ThreadJoin } from '../spawn/launch';
 import { RECORD } from '../spawn/program';
 import type { NamespaceType, Process } from '../spec/types';
 import { ContainerError } from './errors';
+import { faultPoint } from './fault';
 
 const O_PATH = 0o10000000;
 const O_DIRECTORY = 0o200000;
-import { faultPoint } from './fault';
 
 export interface JoinRequest {
   initPid: number;

@@ -2,8 +2,9 @@
 //
 // Each call becomes one ucontext_t, written in the parent as glibc's makecontext would write it
 // (ucontext.ts), and linked to the next through uc_link. The child starts with clone(fn =
-// setcontext, arg = &context[0]); when a context's function returns, glibc's __start_context does
-// setcontext(uc_link). No JavaScript ever runs in the child — only libc code and the kernel.
+// setcontext, arg = &context[0]) (or clone3, to start it in a cgroup: see writeLaunchContext);
+// when a context's function returns, glibc's __start_context does setcontext(uc_link). No
+// JavaScript ever runs in the child — only libc code and the kernel.
 //
 // Building a chain is on every container's path and runs mostly in the JS interpreter (a fresh
 // process each time): contexts are written in one pass over the program, straight into an arena

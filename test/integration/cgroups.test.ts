@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import { CAPABILITIES } from '../../src/spec/known';
 import { CGROUP_PREFIX, Runtime, TSRUNC, leftoverCgroups, skipUnlessRoot, sleep, uniqueId, until, type Config } from '../helpers/runtime';
 
 const V1 = '/sys/fs/cgroup';
@@ -183,6 +184,50 @@ describe('cgroups (v1 hybrid host)', { skip }, () => {
     assert.deepEqual(lines.map((l) => l.split(':').slice(0, 2).join(':')).sort(), own.map((l) => l.split(':').slice(0, 2).join(':')).sort(), 'the same hierarchies as the host');
     for (const l of lines) assert.ok(l.endsWith(`:${CGROUP_PREFIX}/${name}`), l);
     assert.ok(lines.some((l) => l.startsWith('0::')), 'the cgroup2 mount too');
+  });
+
+  // Docker's default seccomp profile answers clone3 with ENOSYS: a tsrunc run in such a container
+  // (Docker in Docker, CI runners) cannot clone the init into its cgroup2 directory, and moves it
+  // there through cgroup.procs instead. Here tsrunc runs tsrunc under that rule.
+  it('with clone3 denied (ENOSYS, as in Docker\'s default profile), create and exec still land in the cgroup2 directory', () => {
+    const inner = rt.bundle((c) => (c.process.args = ['sleep', '60']));
+    const innerName = path.basename(inner);
+    const innerRoot = fs.mkdtempSync(path.join(outDir, 'root-'));
+    const id = uniqueId('nc3');
+    const own = fs.readFileSync('/proc/self/status', 'utf8').match(/^CapBnd:\s+([0-9a-f]+)$/m)![1];
+    const caps = CAPABILITIES.filter((_, n) => (BigInt(`0x${own}`) >> BigInt(n)) & 1n);
+    const t = `${TSRUNC} --root ${innerRoot}`;
+    const script = [
+      'set -e',
+      'grep "^Seccomp:" /proc/self/status',
+      `${t} run -d --bundle ${inner} ${id}`,
+      `grep "^0::" /proc/$(${t} state ${id} | sed -n 's/.*"pid": \\([0-9]*\\).*/\\1/p')/cgroup`,
+      `${t} exec ${id} grep "^0::" /proc/self/cgroup`,
+      `${t} delete -f ${id}`,
+    ].join('\n');
+    const outer = rt.bundle((c) => {
+      // the host's root and namespaces: only the seccomp filter differs
+      c.root = { path: '/', readonly: false };
+      c.mounts = [];
+      c.linux.namespaces = [];
+      delete c.hostname;
+      c.linux.maskedPaths = [];
+      c.linux.readonlyPaths = [];
+      c.linux.resources = { devices: [{ allow: true, access: 'rwm' }] };
+      c.process.args = ['sh', '-c', script];
+      c.process.noNewPrivileges = false;
+      c.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }] };
+    });
+    try {
+      const r = rt.run(['run', '--bundle', outer, uniqueId('outer')]);
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      const lines = r.stdout.trim().split('\n');
+      assert.match(lines[0], /^Seccomp:\s+2$/, 'tsrunc ran under the filter');
+      assert.deepEqual(lines.slice(1), [`0::${CGROUP_PREFIX}/${innerName}`, `0::${CGROUP_PREFIX}/${innerName}`], 'the init, then the exec');
+    } finally {
+      spawnSync(TSRUNC, ['--root', innerRoot, 'delete', '--force', id], { stdio: 'ignore' });
+    }
   });
 
   it('stops a fork bomb at pids.max', async () => {
