@@ -106,7 +106,7 @@ const HANDLERS: Record<string, (g: GlobalOptions, o: VerbOptions, args: string[]
   },
   spec(_g, o) {
     const fs = require('node:fs') as typeof import('node:fs');
-    const path = require('node:path') as typeof import('node:path');
+    const path = require('../linux/path') as typeof import('../linux/path');
     const { defaultSpec, specFileText } = require('../spec/defaults') as typeof import('../spec/defaults');
     const file = path.join((o.bundle as string) ?? '.', 'config.json');
     if (fs.existsSync(file)) throw new Error('File config.json exists. Remove it first');

@@ -2,7 +2,7 @@
 // the semantic checks, and name an existing rootfs. Bad input fails here and leaves no trace.
 
 import { files } from '../linux/files';
-import path = require('node:path');
+import path = require('../linux/path');
 import type { Spec } from '../spec/types';
 import { ContainerError } from './errors';
 import { mark } from '../state/timing';

@@ -8,7 +8,7 @@
 
 import type * as NodeFs from 'node:fs';
 import { files } from '../linux/files';
-import path = require('node:path');
+import path = require('../linux/path');
 import { applyResources, containerCgroups, createCgroups, enterCgroups, missingCgroupDirs, removeCgroupDirs, usesSystemd, type ContainerCgroup } from '../linux/cgroups';
 import { NAMESPACES } from '../linux/constants';
 import { clearOnlcr, closeFd, killPid, mkfifo, socketPair, waitChild } from '../linux/libc';

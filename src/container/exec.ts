@@ -4,7 +4,7 @@
 // mount namespace gives it the container's root and cwd).
 
 import { files } from '../linux/files';
-import path = require('node:path');
+import path = require('../linux/path');
 import type { Process, Spec } from '../spec/types';
 import { status, type StateStore } from '../state/store';
 import { clearOnlcr, closeFd, getFdFlags, getFlFlags, socketPair } from '../linux/libc';

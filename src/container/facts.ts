@@ -2,7 +2,7 @@
 // gathers them too, so that the plan it prints is exactly the one create would run.
 
 import { files, type FileStat } from '../linux/files';
-import path = require('node:path');
+import path = require('../linux/path');
 import { hostArch } from '../linux/arch';
 import { getFdFlags, getFlFlags } from '../linux/libc';
 import { mountContaining, readMountinfo, type MountInfo } from '../linux/proc';

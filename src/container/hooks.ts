@@ -6,7 +6,7 @@
 
 import type * as NodeFs from 'node:fs';
 import type * as NodeOs from 'node:os';
-import path = require('node:path');
+import path = require('../linux/path');
 import type { Hook, State } from '../spec/types';
 import { ContainerError } from './errors';
 

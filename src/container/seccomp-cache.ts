@@ -5,7 +5,7 @@
 // architecture, so a new build never reads an older build's filters.
 
 import { files } from '../linux/files';
-import path = require('node:path');
+import path = require('../linux/path');
 import { hostArch } from '../linux/arch';
 import { buildInfo } from '../state/build-info';
 import type { LinuxSeccomp } from '../spec/types';

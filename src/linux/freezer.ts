@@ -2,7 +2,7 @@
 // the directory that has freezer.state, a v2 one has cgroup.events. No hierarchy lookup (that
 // parses mountinfo): `state` asks this of every running container, and delete of every one.
 
-import path = require('node:path');
+import path = require('./path');
 import { files } from './files';
 
 export type FreezerState = 'thawed' | 'freezing' | 'frozen';

@@ -4,7 +4,7 @@
 // create makes the directory already locked (StateStore.claim): no other command can see a
 // container that is being created without waiting for its lock.
 
-import path = require('node:path');
+import path = require('../linux/path');
 import { files } from '../linux/files';
 import { tryFlock } from '../linux/libc';
 

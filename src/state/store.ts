@@ -4,7 +4,7 @@
 // see status().
 
 import { files } from '../linux/files';
-import path = require('node:path');
+import path = require('../linux/path');
 import { freezerState } from '../linux/freezer';
 import { isAlive, procStat } from '../linux/proc';
 

@@ -136,6 +136,9 @@ describe('exec', { skip: skipUnlessRoot }, () => {
     const r = rt.run(['exec', '-d', '--pid-file', pidFile, c.id, 'sh', '-c', `sleep 1000; : ${marker}`]);
     assert.equal(r.code, 0, r.stderr);
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    // sh forks sleep: until the fork executes, it shows sh's command line too (exec now returns
+    // fast enough to see it: a flake once joining no longer waited for the kernel)
+    for (let i = 0; i < 100 && processesWith(marker).length > 1; i++) await sleep(10);
     assert.deepEqual(processesWith(marker), [pid]);
     c.done(); // delete --force kills everything in the container's cgroup
     for (let i = 0; i < 100 && processesWith(marker).length > 0; i++) await sleep(10);

@@ -33,13 +33,14 @@ function requiredBy(args: string[]): string[] {
   return JSON.parse(out.slice(out.lastIndexOf('\n@@') + 3)) as string[];
 }
 
-test('state, list, kill, delete and start load neither koffi, the validators, node:child_process nor (but through files.ts) node:fs; state and list not even the cgroup code', () => {
+test('state, list, kill, delete and start load neither koffi, the validators, node:child_process, node:path nor (but through files.ts) node:fs; state and list not even the cgroup code', () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'tsrunc-test-startup-'));
   try {
     for (const args of [['state', 'nosuch'], ['list'], ['kill', 'nosuch'], ['delete', 'nosuch'], ['start', 'nosuch']]) {
       const seen = requiredBy(['--root', root, ...args]);
       assert.ok(seen.some((r) => r.includes('store')), `the check sees our own modules (${args[0]}: ${seen.join(' ')})`);
-      for (const heavy of ['koffi', 'node:child_process', 'commander']) {
+      // node:path too: ~0.4 ms to load in the executable (src/linux/path.ts does the same)
+      for (const heavy of ['koffi', 'node:child_process', 'commander', 'node:path']) {
         assert.ok(!seen.includes(heavy), `${args[0]} loaded ${heavy}`);
       }
       assert.ok(!seen.some((r) => r.includes('validat')), `${args[0]} loaded the validators`);
@@ -49,6 +50,23 @@ test('state, list, kill, delete and start load neither koffi, the validators, no
       if (args[0] === 'state' || args[0] === 'list') {
         for (const heavy of ['cgroups', 'hooks', 'lifecycle']) assert.ok(!seen.some((r) => r.includes(heavy)), `${args[0]} loaded ${heavy}`);
       }
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+// regression: reap.ts loaded node:os for os.constants.signals, ~1.3 ms of every run and exec
+test('run, create and exec load neither node:os, node:child_process nor node:path', () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tsrunc-test-startup-'));
+  try {
+    for (const args of [['run', '--bundle', '/nonexistent', 'x'], ['create', '--bundle', '/nonexistent', 'x'], ['exec', 'nosuch', 'true']]) {
+      const seen = requiredBy(['--root', root, ...args]);
+      assert.ok(seen.some((r) => r.includes(args[0] === 'exec' ? 'container/exec' : 'container/create')), `the check sees the ${args[0]} modules (${seen.join(' ')})`);
+      for (const heavy of ['node:os', 'node:child_process']) assert.ok(!seen.includes(heavy), `${args[0]} loaded ${heavy}`);
+      // (on Node, koffi loads node:path itself; the executable binds libc through bun:ffi)
+      const pathUsers = seen.filter((r) => r.endsWith(' -> node:path') && !r.includes('node_modules'));
+      assert.deepEqual(pathUsers, [], `${args[0]} loaded node:path`);
     }
   } finally {
     rmSync(root, { recursive: true, force: true });

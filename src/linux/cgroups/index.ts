@@ -7,7 +7,7 @@
 // libc's own calls, and binds them only then.
 
 import { files } from '../files';
-import path = require('node:path');
+import path = require('../path');
 import { freezerState } from '../freezer';
 import { readMountinfo } from '../proc';
 import type { LinuxResources } from '../../spec/types';

@@ -4,7 +4,7 @@
 // never rounded through a double. runc's omitempty fields are left out when zero.
 
 import fs = require('node:fs');
-import path = require('node:path');
+import path = require('../path');
 import { dirFor, type ContainerCgroup } from './index';
 
 type J = bigint | number | string | boolean | null | J[] | { [k: string]: J | undefined };

@@ -8,7 +8,7 @@
 // knows), then tsrunc writes every resource itself into the delegated cgroup, as runc does.
 
 import fs = require('node:fs');
-import path = require('node:path');
+import path = require('../path');
 import type { LinuxResources } from '../../spec/types';
 import type { Value } from '../dbus';
 import { isAlive } from '../proc';

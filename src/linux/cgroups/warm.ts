@@ -9,7 +9,7 @@
 // Not before the cgroup directories are made: the write holds cgroup_mutex while it waits, and
 // every mkdir (and every other cgroup migration) waits with it.
 
-import path = require('node:path');
+import path = require('../path');
 import { hierarchies } from './index';
 
 export function warmMigrationLock(): void {
