@@ -61,7 +61,8 @@ export function spawnJoined(req: JoinRequest): number {
   // cloned into the cgroup v2 one; this process moves it into what is left at its checkpoint
   const selfJoined = (req.cgroups ?? []).filter((c) => files().existsSync(`${c.dir}/tasks`));
   let runtimeJoins = (req.cgroups ?? []).filter((c) => !selfJoined.includes(c));
-  const cloneInto = runtimeJoins.length === 1 && clonesIntoCgroups() ? runtimeJoins[0] : undefined;
+  const v2 = runtimeJoins.filter((c) => files().existsSync(`${c.dir}/cgroup.controllers`));
+  const cloneInto = v2.length === 1 && clonesIntoCgroups() ? v2[0] : undefined;
   const plan = planJoin({
     namespaces: types,
     process: req.process,
@@ -105,7 +106,7 @@ export function spawnJoined(req: JoinRequest): number {
     const cgroupFd = cloneInto ? files().openSync(cloneInto.dir, O_PATH | O_DIRECTORY) : undefined;
     if (cgroupFd !== undefined) opened.push(cgroupFd);
     const child = launch({ program: plan.program, fds, cloneFlags: 0, threadJoins: pidJoin, cgroupFd });
-    if (child.intoCgroup) runtimeJoins = [];
+    if (child.intoCgroup) runtimeJoins = runtimeJoins.filter((c) => c !== cloneInto);
     const fault = req.mode === 'hook' ? 'hook' : 'exec';
     faultPoint(`${fault}:launched`);
     try {
