@@ -323,9 +323,10 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
 
 /**
  * At "mapping" the init waits in its new namespaces for its ids and OOM score. It also needs the
- * cgroups this process puts it into (`cgroups`: those it does not join itself) before it goes on when it makes a cgroup namespace (whose root is the cgroup it is
- * in), and with systemd, whose scope does not exist until it is started (the init's cgroup mount
- * binds it); otherwise they are joined right after "mapping", while the init mounts its rootfs.
+ * cgroups this process puts it into (`cgroups`: those it neither was cloned into nor joins
+ * itself) before it goes on when it makes a cgroup namespace (whose root is the cgroup it is in),
+ * and with systemd, whose scope does not exist until it is started (the init's cgroup mount binds
+ * it); otherwise they are joined right after "mapping", while the init mounts its rootfs.
  */
 function atMapping(spec: Spec, plan: InitPlan, pid: number, cgroups: ContainerCgroup[]): boolean {
   const linux = spec.linux ?? {};

@@ -4,6 +4,7 @@
 
 import type { RawSyscall } from '../linux/arch';
 import type { Arg, Check, Program, SlotArg, Step } from '../spawn/program';
+import { O } from '../linux/constants';
 
 export class ProgramBuilder {
   readonly steps: Step[] = [];
@@ -87,6 +88,21 @@ export class ProgramBuilder {
 
   build(): Program {
     return { keep: [...this.keep], keepBase: Math.max(64, this.highWater + 1), steps: [...this.steps] };
+  }
+}
+
+/**
+ * Steps that move the calling process into each cgroup v1 directory: 0 written to `tasks` moves
+ * the writing thread (the process: it has one), and takes none of the kernel's global cgroup
+ * locks, where a pid written to cgroup.procs waits for an RCU grace period unless another
+ * migration happened lately (docs/cgroups.md, "Joining").
+ */
+export function joinOwnCgroupsV1(b: ProgramBuilder, dirs: readonly string[], who: string): void {
+  for (const dir of dirs) {
+    const fd = b.allocFd();
+    b.call('open', [{ str: `${dir}/tasks` }, O.WRONLY | O.CLOEXEC, 0], `open ${dir}/tasks (fd ${fd})`);
+    b.call('write', [fd, { str: '0' }, 1], `join cgroup ${dir} (0 to tasks: ${who} moves itself)`);
+    b.close(fd);
   }
 }
 

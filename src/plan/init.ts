@@ -16,7 +16,7 @@
 import { CLONE, MS, MNT_DETACH, NAMESPACES, O, PR, RESOLVE, RLIMITS, S_IF, AT_EMPTY_PATH, AT_FDCWD, AT_RECURSIVE } from '../linux/constants';
 import type { Hooks, LinuxDevice, Mount, NamespaceType, Spec } from '../spec/types';
 import type { Program } from '../spawn/program';
-import { ProgramBuilder, makedev, mountAttr, openHow, rlimit } from './builder';
+import { ProgramBuilder, joinOwnCgroupsV1, makedev, mountAttr, openHow, rlimit } from './builder';
 import { pathPrefixes, type FactQueries, type HostFacts, type PathKind } from './facts';
 import { LOCKED_FLAGS, parseMountOptions } from './mount-options';
 import { planExec, planPassFds, planProcessSetup, type CompiledFilter, type LookupPlan } from './process';
@@ -233,14 +233,7 @@ export function planInit(input: InitPlanInput): InitPlan {
   // the runtime (cgroup v2) or its warm-up holds cgroup_mutex while the kernel waits for a grace
   // period, and the joins wait for it too. Before the hooks, which see the init in its cgroups;
   // before "mapping" when it makes a cgroup namespace (whose root is the cgroup it is in then).
-  const joinOwnCgroups = () => {
-    for (const dir of input.selfJoinCgroups ?? []) {
-      const fd = b.allocFd();
-      b.call('open', [{ str: `${dir}/tasks` }, O.WRONLY | O.CLOEXEC, 0], `open ${dir}/tasks (fd ${fd})`);
-      b.call('write', [fd, { str: '0' }, 1], `join cgroup ${dir} (0 to tasks: the init moves itself)`);
-      b.close(fd);
-    }
-  };
+  const joinOwnCgroups = () => joinOwnCgroupsV1(b, input.selfJoinCgroups ?? [], 'the init');
   if (newCgroupns) joinOwnCgroups();
   b.checkpoint('mapping');
   checkpoints.push('mapping');

@@ -4,10 +4,10 @@
 // it into the container's cgroups (those it did not join itself first: cgroup v1), then becomes
 // the requested process and executes it.
 
-import { NAMESPACES, O, PR, RLIMITS } from '../linux/constants';
+import { NAMESPACES, PR, RLIMITS } from '../linux/constants';
 import type { NamespaceType, Process } from '../spec/types';
 import type { Program } from '../spawn/program';
-import { ProgramBuilder, rlimit } from './builder';
+import { ProgramBuilder, joinOwnCgroupsV1, rlimit } from './builder';
 import type { StdioFact } from './facts';
 import { planExec, planPassFds, planProcessSetup, planSignalReset, lookupPlan, processEnv, type CompiledFilter, type LookupPlan } from './process';
 
@@ -62,12 +62,7 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
   // inherited from the runtime already: until it executes, this process runs the runtime's code
   // and must not be reachable through /proc/PID/{exe,fd,mem} by what runs in the container
   b.call('prctl', [PR.SET_DUMPABLE, 0, 0, 0, 0], 'make the process non-dumpable (CVE-2019-5736, CVE-2016-9962)');
-  for (const dir of input.selfJoinCgroups ?? []) {
-    const fd = b.allocFd();
-    b.call('open', [{ str: `${dir}/tasks` }, O.WRONLY | O.CLOEXEC, 0], `open ${dir}/tasks (fd ${fd})`);
-    b.call('write', [fd, { str: '0' }, 1], `join cgroup ${dir} (0 to tasks: the process moves itself)`);
-    b.close(fd);
-  }
+  joinOwnCgroupsV1(b, input.selfJoinCgroups ?? [], 'the process');
   for (const t of joins) b.call('setns', [{ slot: `ns:${t}` }, NAMESPACES[t].flag], `join the container's ${t} namespace`);
   b.checkpoint('joined');
   if (joins.includes('user')) {

@@ -1,8 +1,10 @@
 // Moving a process between cgroups through cgroup.procs takes the kernel's global
 // cgroup_threadgroup_rwsem for writing, whose first taking waits for an RCU grace period: 5-8 ms
 // on these VMs when idle, 10-15 ms while both CPUs are busy with a create; takings in the next
-// ~20 ms are fast. The init moves itself into its cgroup v1 directories, which takes no global
-// lock (plan/init.ts); the joins left to the runtime (cgroup v2) would pay that wait. So, while
+// ~20 ms are fast. The init is cloned into its cgroup2 directory and moves itself into its v1
+// ones, neither of which takes the global lock (docs/cgroups.md, "Joining"); the joins left to
+// the runtime (the v1 ones in a user namespace, the cgroup2 one when the kernel refuses the
+// clone) would pay that wait. So, while
 // create plans and builds the chain, one background no-op migration (our own pid into the cgroup
 // we are already in) starts the grace period early, and the runtime's joins wait for what is left
 // of it, if anything, while the init does its mounts.
