@@ -82,11 +82,18 @@ const HANDLERS: Record<string, (g: GlobalOptions, o: VerbOptions, args: string[]
   },
   async delete(g, o, args) {
     if (args.length < 1) throw new UsageError('"delete" requires at least one container id');
-    const { deleteContainer } = require('../container/lifecycle') as typeof import('../container/lifecycle');
+    const s = store(g);
     let code = 0;
     for (const id of args) {
       try {
-        await deleteContainer(store(g), id, !!o.force, warn);
+        // a container that is gone (Docker's shim deletes again with --force after its delete)
+        // needs none of lifecycle's modules: the same answer, ~0.5 ms sooner
+        if (!s.exists(id)) {
+          if (o.force) continue;
+          throw (require('../container/errors') as typeof import('../container/errors')).notExist(id);
+        }
+        const { deleteContainer } = require('../container/lifecycle') as typeof import('../container/lifecycle');
+        await deleteContainer(s, id, !!o.force, warn);
       } catch (e) {
         if (args.length === 1) throw e;
         reportError(e);

@@ -56,6 +56,17 @@ test('state, list, kill, delete and start load neither koffi, the validators, no
   }
 });
 
+test('delete --force of a container that is gone loads none of lifecycle\'s modules (Docker\'s shim does it after every delete)', () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tsrunc-test-startup-'));
+  try {
+    const seen = requiredBy(['--root', root, 'delete', '--force', 'nosuch']);
+    assert.ok(seen.some((r) => r.includes('store')), `the check sees our own modules (${seen.join(' ')})`);
+    for (const heavy of ['lifecycle', 'cgroups', 'hooks']) assert.ok(!seen.some((r) => r.includes(heavy)), `delete --force loaded ${heavy}`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 // regression: reap.ts loaded node:os for os.constants.signals, ~1.3 ms of every run and exec
 test('run, create and exec load neither node:os, node:child_process nor node:path', () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'tsrunc-test-startup-'));
