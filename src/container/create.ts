@@ -10,7 +10,7 @@ import type * as NodeFs from 'node:fs';
 import { files } from '../linux/files';
 import path = require('../linux/path');
 import { applyResources, containerCgroups, createCgroups, enterCgroups, missingCgroupDirs, removeCgroupDirs, usesSystemd, type ContainerCgroup } from '../linux/cgroups';
-import { NAMESPACES } from '../linux/constants';
+import { NAMESPACES, O } from '../linux/constants';
 import { clearOnlcr, closeFd, killPid, mkfifo, socketPair, waitChild } from '../linux/libc';
 import { isAlive, procStat } from '../linux/proc';
 import { hostArch } from '../linux/arch';
@@ -60,8 +60,6 @@ export interface Created {
   consoleProxy?: number;
 }
 
-const O_PATH = 0o10000000;
-const O_DIRECTORY = 0o200000;
 
 export function compileFilter(spec: Spec, warn?: (m: string) => void, cache?: SeccompCache): CompiledFilter | null {
   const profile = spec.linux?.seccomp;
@@ -90,7 +88,8 @@ export function compileFilter(spec: Spec, warn?: (m: string) => void, cache?: Se
 export function cgroupJoins(spec: Spec, cgroups: ContainerCgroup[]): { selfJoined: ContainerCgroup[]; runtimeJoins: ContainerCgroup[]; cloneInto?: ContainerCgroup } {
   if (usesSystemd(cgroups)) return { selfJoined: [], runtimeJoins: cgroups };
   const selfJoined = initJoinsOwnCgroups(spec) ? cgroups.filter((c) => c.hierarchy.version === 1) : [];
-  const cloneInto = clonesIntoCgroups() ? cgroups.find((c) => c.hierarchy.version === 2) : undefined;
+  const v2 = cgroups.find((c) => c.hierarchy.version === 2);
+  const cloneInto = v2 && clonesIntoCgroups() ? v2 : undefined;
   return { selfJoined, cloneInto, runtimeJoins: cgroups.filter((c) => !selfJoined.includes(c)) };
 }
 
@@ -178,7 +177,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     const fifo = store.fifoPath(id);
     mkfifo(fifo, 0o622);
     files().chmodSync(fifo, 0o622); // mkfifo honours our umask
-    fifoFd = files().openSync(fifo, O_PATH);
+    fifoFd = files().openSync(fifo, O.PATH);
     faultPoint('fifo');
 
     const facts = gatherFacts(spec, bundle.rootfs, initFactQueries(spec), cgroups);
@@ -192,7 +191,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     for (const n of plan.notes) opts.debug?.(n);
     const fds: Record<string, number> = { fifo: fifoFd };
     if (plan.needsHostProc) {
-      hostProcFd = files().openSync('/proc', O_PATH | 0o200000 /* O_DIRECTORY */);
+      hostProcFd = files().openSync('/proc', O.PATH | O.DIRECTORY);
       fds.hostproc = hostProcFd;
     }
     if (filter?.notify) {
@@ -224,7 +223,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
       proc: t === 'pid' ? 'pid_for_children' : NAMESPACES[t as NamespaceType].proc,
     }));
     for (const j of threadJoins) checkNamespaceFile(j.path);
-    if (cloneInto) cgroupFd = files().openSync(cloneInto.dir, O_PATH | O_DIRECTORY);
+    if (cloneInto) cgroupFd = files().openSync(cloneInto.dir, O.PATH | O.DIRECTORY);
     child = launch({ program: plan.program, fds, cloneFlags: plan.cloneFlags, threadJoins, timeOffsets: plan.newTimens ? timeOffsets(spec) : undefined, cgroupFd: cgroupFd >= 0 ? cgroupFd : undefined });
     if (child.intoCgroup) runtimeJoins = runtimeJoins.filter((c) => c !== cloneInto);
     mark(`chain built and cloned (${child.chain.contexts} contexts)`);

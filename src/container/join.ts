@@ -4,7 +4,7 @@
 // container namespace, and by exec.
 
 import { files } from '../linux/files';
-import { NAMESPACES } from '../linux/constants';
+import { NAMESPACES, O } from '../linux/constants';
 import { joinCgroups, type ContainerCgroup } from '../linux/cgroups';
 import { killPid, waitChild, type WaitResult } from '../linux/libc';
 import { isAlive } from '../linux/proc';
@@ -17,9 +17,6 @@ import { RECORD } from '../spawn/program';
 import type { NamespaceType, Process } from '../spec/types';
 import { ContainerError } from './errors';
 import { faultPoint } from './fault';
-
-const O_PATH = 0o10000000;
-const O_DIRECTORY = 0o200000;
 
 export interface JoinRequest {
   initPid: number;
@@ -103,7 +100,7 @@ export function spawnJoined(req: JoinRequest): number {
       if (plan.lookup.direct) return new ContainerError(`exec: "${name}": stat ${name}: ${describeErrno(results.get(0) ?? 2)}`);
       return new ContainerError(`exec: "${name}": executable file not found in $PATH`);
     };
-    const cgroupFd = cloneInto ? files().openSync(cloneInto.dir, O_PATH | O_DIRECTORY) : undefined;
+    const cgroupFd = cloneInto ? files().openSync(cloneInto.dir, O.PATH | O.DIRECTORY) : undefined;
     if (cgroupFd !== undefined) opened.push(cgroupFd);
     const child = launch({ program: plan.program, fds, cloneFlags: 0, threadJoins: pidJoin, cgroupFd });
     if (child.intoCgroup) runtimeJoins = runtimeJoins.filter((c) => c !== cloneInto);

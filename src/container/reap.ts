@@ -6,7 +6,7 @@ import { killPid, libc } from '../linux/libc';
 import { isAlive } from '../linux/proc';
 
 /** Signals a foreground run/exec passes on (runc forwards all it can catch). */
-export const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGVTALRM', 'SIGPROF', 'SIGPWR', 'SIGSYS', 'SIGIO'];
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGVTALRM', 'SIGPROF', 'SIGPWR', 'SIGSYS', 'SIGIO'];
 
 /** Forward signals to `pid`; SIGWINCH too unless a terminal proxy handles it. Returns the undo. */
 export function forwardSignals(pid: number, terminalProxy: boolean): () => void {

@@ -69,6 +69,7 @@ export function files(): Files {
   return chosen;
 }
 
+// (its own constants, not constants.ts's: `state` and `list` load this module and not that one)
 const O_WRONLY = 1;
 const O_CREAT = 0o100;
 const O_TRUNC = 0o1000;

@@ -33,12 +33,9 @@ export interface InitPlanInput {
   /** the process gets a pty (process.terminal); its master goes out on the `console` slot */
   terminal?: boolean;
   /**
-   * cgroup v1 directories the init moves itself into (after its mounts, before the hooks; before
-   * "mapping" when it makes a cgroup namespace) by writing 0 to their `tasks` file: a thread
-   * moving itself takes none of the kernel's global cgroup locks, where a pid written to
-   * cgroup.procs waits for an RCU grace period (5-15 ms) unless another migration happened in the
-   * last ~20 ms. Only for a spec that initJoinsOwnCgroups() allows; the runtime joins the others
-   * (cgroup v2) itself.
+   * cgroup v1 directories the init moves itself into, with no global lock (joinOwnCgroupsV1):
+   * after its mounts and before the hooks, or before "mapping" when it makes a cgroup namespace.
+   * Only for a spec that initJoinsOwnCgroups() allows.
    */
   selfJoinCgroups?: string[];
 }
@@ -229,9 +226,9 @@ export function planInit(input: InitPlanInput): InitPlan {
   }
   if (unshareFlags) b.call('unshare', [unshareFlags], `unshare new namespaces inside the joined user namespace`);
 
-  // The init's own cgroup joins (selfJoinCgroups) come after its mounts: a cgroup migration by
-  // the runtime (cgroup v2) or its warm-up holds cgroup_mutex while the kernel waits for a grace
-  // period, and the joins wait for it too. Before the hooks, which see the init in its cgroups;
+  // The init's own cgroup joins (selfJoinCgroups) come after its mounts: a migration by the
+  // runtime (the joins left to it, if any) or its warm-up holds cgroup_mutex while the kernel
+  // waits for a grace period, and the joins would wait for it too. Before the hooks, which see the init in its cgroups;
   // before "mapping" when it makes a cgroup namespace (whose root is the cgroup it is in then).
   const joinOwnCgroups = () => joinOwnCgroupsV1(b, input.selfJoinCgroups ?? [], 'the init');
   if (newCgroupns) joinOwnCgroups();

@@ -1,8 +1,9 @@
 // A process that joins an existing container: `exec`, and the hooks the spec runs "in the
 // container namespace" (createContainer, startContainer). It enters the container's namespaces
 // (user first: it grants the rights over the others), waits at a checkpoint while the parent puts
-// it into the container's cgroups (those it did not join itself first: cgroup v1), then becomes
-// the requested process and executes it.
+// it into the container's cgroups it is not in yet (it was cloned into the cgroup2 one and moved
+// itself into the v1 ones first, where it could), then becomes the requested process and
+// executes it.
 
 import { NAMESPACES, PR, RLIMITS } from '../linux/constants';
 import type { NamespaceType, Process } from '../spec/types';
@@ -36,9 +37,9 @@ export interface JoinPlanInput {
   /** stop at checkpoint "terminal" once the master is sent (the runtime proxies it) */
   terminalCheckpoint?: boolean;
   /**
-   * cgroup v1 directories the process moves itself into (0 to `tasks`: no global lock, see
-   * InitPlanInput.selfJoinCgroups) as it starts, while it still sees the host's cgroupfs and is
-   * its root: before it enters any of the container's namespaces
+   * cgroup v1 directories the process moves itself into (joinOwnCgroupsV1) as it starts, while it
+   * still sees the host's cgroupfs and is its root: before it enters any of the container's
+   * namespaces
    */
   selfJoinCgroups?: string[];
 }
