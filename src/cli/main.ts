@@ -105,9 +105,17 @@ const HANDLERS: Record<string, (g: GlobalOptions, o: VerbOptions, args: string[]
   list(g, o) {
     const { listContainers } = require('../container/oci-state') as typeof import('../container/oci-state');
     const all = listContainers(store(g));
-    if (o.quiet) writeOut(all.map((s) => `${s.id}\n`).join(''));
-    else if (o.format === 'json') writeOut(JSON.stringify(all) + '\n');
-    else if (o.format === 'table') writeOut(table(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], all.map((s) => [s.id, s.pid, s.status, s.bundle, s.created, s.owner === '' ? 'root' : s.owner].map(String))));
+    // (loops, not map: see argv.ts)
+    if (o.quiet) {
+      let ids = '';
+      for (const s of all) ids += `${s.id}\n`;
+      writeOut(ids);
+    } else if (o.format === 'json') writeOut(JSON.stringify(all) + '\n');
+    else if (o.format === 'table') {
+      const rows: string[][] = [];
+      for (const s of all) rows.push([String(s.id), String(s.pid), String(s.status), String(s.bundle), String(s.created), s.owner === '' ? 'root' : String(s.owner)]);
+      writeOut(table(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], rows));
+    }
     else throw new UsageError(`invalid format option "${o.format}"`);
     return 0;
   },
@@ -180,9 +188,19 @@ for (const verb of ['ps', 'pause', 'resume', 'update', 'events']) {
 }
 
 function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('') + '\n';
-  return line(head) + rows.map(line).join('');
+  const widths: number[] = [];
+  for (let i = 0; i < head.length; i++) {
+    widths.push(head[i].length);
+    for (const r of rows) widths[i] = Math.max(widths[i], r[i].length);
+  }
+  const line = (r: string[]) => {
+    let text = '';
+    for (let i = 0; i < r.length; i++) text += i === r.length - 1 ? r[i] : r[i].padEnd(widths[i] + 3);
+    return `${text}\n`;
+  };
+  let out = line(head);
+  for (const r of rows) out += line(r);
+  return out;
 }
 
 function reportError(e: unknown): void {

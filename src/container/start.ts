@@ -92,7 +92,8 @@ export function startLocked(opts: StartOptions): ContainerRecord {
     monitor.resumeAfter(rec.startFrom ?? -1);
     const res = monitor.run({ alive: () => isAlive(rec.pid, rec.pidStartTime), timeoutMs: 60000, onWarning: opts.warn });
     if (res.kind === 'failed') throw new ContainerError(`unable to start container process: ${res.failure.message}`);
-    const execFails = monitor.records.filter((r) => r.kind === RECORD.EXEC);
+    const execFails: typeof monitor.records = [];
+    for (const r of monitor.records) if (r.kind === RECORD.EXEC) execFails.push(r); // (not filter: see argv.ts)
     if (execFails.length > 0 && execFails.length >= (rec.execAttempts ?? 1)) {
       const errno = execFails.some((r) => r.errno === 13) ? 13 : execFails[execFails.length - 1].errno;
       throw new ContainerError(`unable to start container process: exec: "${spec.process?.args?.[0]}": ${describeErrno(errno)}`);

@@ -101,6 +101,14 @@ function fileError(errno: number, syscall: string, path: string): Error {
   return Object.assign(new Error(`${code}: ${errnoMessage(errno)}, ${syscall} '${path}'`), { code, errno: -errno, syscall, path });
 }
 
+// Uint8Array, TextEncoder and DataView rather than Buffer: the first use of Buffer in a Bun
+// process costs ~0.17 ms (its constructor and prototype are set up then), and the light verbs
+// need nothing else of it.
+const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
+const u16 = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8);
+const u32 = (b: Uint8Array, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16)) + b[o + 3] * 0x1000000;
+
 function libcFiles(l: FileLibc): Files {
   const c = cString;
   const check = (r: number, syscall: string, path: string): number => {
@@ -115,7 +123,7 @@ function libcFiles(l: FileLibc): Files {
     }
   };
   const writeAll = (fd: number, data: string | Uint8Array, what: string) => {
-    const b = typeof data === 'string' ? Buffer.from(data) : data;
+    const b = typeof data === 'string' ? encoder.encode(data) : data;
     for (let off = 0; off < b.length; ) {
       const n = l.write(fd, off ? b.subarray(off) : b, b.length - off);
       if (n < 0 && (l.errno() === EINTR || l.errno() === EAGAIN)) continue;
@@ -127,15 +135,15 @@ function libcFiles(l: FileLibc): Files {
     const fd = open(path, O_DIRECTORY);
     const out: Array<[string, number]> = [];
     try {
-      const buf = Buffer.alloc(32768);
+      const buf = new Uint8Array(32768);
       for (;;) {
         const n = l.getdents64(fd, buf, buf.length);
         if (n < 0 && l.errno() === EINTR) continue;
         if (check(n, 'scandir', path) === 0) return out;
         // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name (NUL-terminated)
-        for (let o = 0; o < n; o += buf.readUInt16LE(o + 16)) {
+        for (let o = 0; o < n; o += u16(buf, o + 16)) {
           const end = buf.indexOf(0, o + 19);
-          const name = buf.toString('utf8', o + 19, end);
+          const name = utf8.decode(buf.subarray(o + 19, end));
           if (name !== '.' && name !== '..') out.push([name, buf[o + 18]]);
         }
       }
@@ -145,35 +153,35 @@ function libcFiles(l: FileLibc): Files {
   };
   // struct statx: stx_uid 0x14, stx_gid 0x18, stx_mode 0x1c, stx_rdev_major 0x80, stx_rdev_minor 0x84
   const statOf = (path: string, flags: number): FileStat | undefined => {
-    const buf = Buffer.alloc(256);
+    const buf = new Uint8Array(256);
     if (l.statx(-100 /* AT_FDCWD */, c(path), flags, STATX_BASIC, buf) !== 0) {
       const e = l.errno();
       if (e === 2 || e === 20 /* ENOTDIR */) return undefined;
       throw fileError(e, flags & AT_SYMLINK_NOFOLLOW ? 'lstat' : 'stat', path);
     }
-    const mode = buf.readUInt16LE(0x1c);
-    return { kind: KIND_BY_IFMT[mode & S_IFMT] ?? 'file', perm: mode & 0o7777, uid: buf.readUInt32LE(0x14), gid: buf.readUInt32LE(0x18), rdevMajor: buf.readUInt32LE(0x80), rdevMinor: buf.readUInt32LE(0x84) };
+    const mode = u16(buf, 0x1c);
+    return { kind: KIND_BY_IFMT[mode & S_IFMT] ?? 'file', perm: mode & 0o7777, uid: u32(buf, 0x14), gid: u32(buf, 0x18), rdevMajor: u32(buf, 0x80), rdevMinor: u32(buf, 0x84) };
   };
-  let readBuffer = Buffer.allocUnsafe(65536);
+  let readBuffer = new Uint8Array(65536);
   const self: Files = {
     via: 'libc',
     stat: (path) => statOf(path, 0),
     lstat: (path) => statOf(path, AT_SYMLINK_NOFOLLOW),
     realpathSync(path) {
-      const buf = Buffer.alloc(4097); // PATH_MAX + NUL
+      const buf = new Uint8Array(4097); // PATH_MAX + NUL
       if (l.realpath(c(path), buf) === 0) throw fileError(l.errno(), 'realpath', path);
-      return buf.toString('utf8', 0, buf.indexOf(0));
+      return utf8.decode(buf.subarray(0, buf.indexOf(0)));
     },
     readlinkSync(path) {
-      const buf = Buffer.alloc(4096);
+      const buf = new Uint8Array(4096);
       const n = check(l.readlink(c(path), buf, buf.length), 'readlink', path);
-      return buf.toString('utf8', 0, n);
+      return utf8.decode(buf.subarray(0, n));
     },
     chmodSync: (path, mode) => void check(l.chmod(c(path), mode), 'chmod', path),
     statfsType(path) {
-      const buf = Buffer.alloc(128); // struct statfs: f_type (a long) first
+      const buf = new Uint8Array(128); // struct statfs: f_type (a long) first
       check(l.statfs(c(path), buf), 'statfs', path);
-      return Number(buf.readBigInt64LE(0));
+      return Number(new DataView(buf.buffer).getBigInt64(0, true));
     },
     readFileSync(path) {
       const fd = open(path, 0);
@@ -182,13 +190,13 @@ function libcFiles(l: FileLibc): Files {
         let len = 0;
         for (;;) {
           if (len === buf.length) {
-            const bigger = Buffer.allocUnsafe(buf.length * 2);
-            buf.copy(bigger, 0, 0, len);
+            const bigger = new Uint8Array(buf.length * 2);
+            bigger.set(buf);
             buf = readBuffer = bigger;
           }
           const n = l.read(fd, len ? buf.subarray(len) : buf, buf.length - len);
           if (n < 0 && l.errno() === EINTR) continue;
-          if (check(n, 'read', path) === 0) return buf.toString('utf8', 0, len);
+          if (check(n, 'read', path) === 0) return utf8.decode(buf.subarray(0, len));
           len += n;
         }
       } finally {
@@ -217,11 +225,18 @@ function libcFiles(l: FileLibc): Files {
     rmdirSync: (path) => void check(l.rmdir(c(path)), 'rmdir', path),
     unlinkSync: (path) => void check(l.unlink(c(path)), 'unlink', path),
     renameSync: (from, to) => void check(l.rename(c(from), c(to)), 'rename', `${from}' -> '${to}`),
-    readdirSync: (path) => entries(path).map(([name]) => name),
-    directoriesIn: (path) =>
-      entries(path)
-        .filter(([name, type]) => type === DT_DIR || (type === DT_UNKNOWN && self.lstat(`${path}/${name}`)?.kind === 'dir'))
-        .map(([name]) => name),
+    // (loops, not map/filter: `delete` lists the cgroups, and each of those builtins costs ~0.1 ms
+    // at its first use; see argv.ts)
+    readdirSync(path) {
+      const names: string[] = [];
+      for (const [name] of entries(path)) names.push(name);
+      return names;
+    },
+    directoriesIn(path) {
+      const names: string[] = [];
+      for (const [name, type] of entries(path)) if (type === DT_DIR || (type === DT_UNKNOWN && self.lstat(`${path}/${name}`)?.kind === 'dir')) names.push(name);
+      return names;
+    },
     removeTree(path) {
       const st = self.lstat(path);
       if (!st) return;
@@ -248,9 +263,9 @@ function libcFiles(l: FileLibc): Files {
     },
     writeAll: (fd, data) => writeAll(fd, data, `fd ${fd}`),
     linkCount(fd) {
-      const buf = Buffer.alloc(256); // struct statx: stx_nlink at 0x10
+      const buf = new Uint8Array(256); // struct statx: stx_nlink at 0x10
       check(l.statx(fd, c(''), AT_EMPTY_PATH, STATX_NLINK, buf), 'statx', `fd ${fd}`);
-      return buf.readUInt32LE(0x10);
+      return u32(buf, 0x10);
     },
   };
   return self;

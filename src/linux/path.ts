@@ -36,8 +36,10 @@ export function normalize(p: string): string {
 }
 
 export function join(...parts: string[]): string {
-  const kept = parts.filter((x) => x.length > 0);
-  return kept.length === 0 ? '.' : normalize(kept.join('/'));
+  // (a loop, not filter: see argv.ts)
+  let joined = '';
+  for (const x of parts) if (x.length > 0) joined = joined.length > 0 ? `${joined}/${x}` : x;
+  return joined.length === 0 ? '.' : normalize(joined);
 }
 
 /** Absolute, without a trailing slash: the parts from the right until one is absolute, then the working directory. */

@@ -134,10 +134,9 @@ export class StateStore {
 
   list(): string[] {
     try {
-      return files()
-        .directoriesIn(this.root)
-        .filter((name) => !name.startsWith('.'))
-        .sort();
+      const ids: string[] = [];
+      for (const name of files().directoriesIn(this.root)) if (!name.startsWith('.')) ids.push(name); // (not filter: see argv.ts)
+      return ids.sort();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;

@@ -254,6 +254,48 @@ describe('command line', { skip: skipUnlessRoot }, () => {
     assert.match(noJit.stderr, /koffi: loading/);
   });
 
+  // regression: Array.prototype.map, filter, find... and regular expressions are JavaScriptCore
+  // builtins written in JavaScript, which the executable compiles from source at their first use
+  // (~0.1 ms each, in every call): the light verbs, which Docker makes for every container, did
+  // without none of them (argv's tables, path.join, the cgroup listing, start's records)
+  it('the light verbs use none of the builtins the engine compiles at their first use', { skip: process.env.TSRUNC_ENGINE === 'node' && 'JavaScriptCore only' }, () => {
+    const watch = path.join(rt.tmp, 'watch-builtins.js');
+    const seenFile = path.join(rt.tmp, 'builtins-seen');
+    fs.writeFileSync(
+      watch,
+      `const seen = new Set();
+      const wrap = (o, name, label) => {
+        const f = o[name];
+        Object.defineProperty(o, name, { configurable: true, writable: true, value: function (...a) { seen.add(label); return f.apply(this, a); } });
+      };
+      for (const n of ['map', 'filter', 'find', 'findIndex', 'findLast', 'findLastIndex', 'some', 'every', 'forEach', 'reduce', 'reduceRight', 'flatMap', 'flat']) wrap(Array.prototype, n, 'Array#' + n);
+      wrap(Array, 'from', 'Array.from');
+      for (const n of ['exec', 'test', Symbol.replace, Symbol.match, Symbol.split, Symbol.search]) wrap(RegExp.prototype, n, 'RegExp#' + String(n));
+      process.on('exit', () => require('node:fs').appendFileSync(${JSON.stringify(seenFile)}, process.argv.slice(2).join(' ') + ' => ' + [...seen].join(' ') + '\\n'));
+`,
+    );
+    const id = uniqueId();
+    const create = rt.run(['create', '--bundle', rt.bundle((c) => (c.process.args = ['sleep', '10'])), id]);
+    assert.equal(create.code, 0, create.stderr);
+    const env = { ...process.env, BUN_OPTIONS: `--preload ${watch}` };
+    const globals = ['--log', path.join(rt.tmp, 'log.json'), '--log-format', 'json']; // as Docker calls
+    try {
+      for (const args of [['state', id], ['start', id], ['state', id], ['list'], ['kill', id, 'SIGTERM'], ['kill', id, '9'], ['delete', '--force', id], ['delete', '--force', id]]) {
+        const r = rt.run(args, { env, globals });
+        assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      }
+    } finally {
+      rt.run(['delete', '--force', id]);
+    }
+    const lines = fs.readFileSync(seenFile, 'utf8').split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 8, `the watch ran in every call:\n${lines.join('\n')}`);
+    assert.deepEqual(lines.filter((l) => !l.endsWith('=> ')), [], 'builtins used');
+    // and it sees them: create uses several
+    fs.rmSync(seenFile);
+    rt.run(['run', '--bundle', rt.bundle((c) => (c.process.args = ['true'])), uniqueId()], { env });
+    assert.match(fs.readFileSync(seenFile, 'utf8'), /=> .*Array#map/);
+  });
+
   // regression: under Bun, process.hrtime counts from the process's start, not CLOCK_MONOTONIC
   // (the init's clock), and the init's marks landed hours after "done"
   it('TSRUNC_TIMING places the init\'s own timestamps inside the call, between clone and "ready"', () => {

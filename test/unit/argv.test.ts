@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { parseArgv, UsageError, VERBS, GLOBAL_FLAGS, type ParsedArgv } from '../../src/cli/argv';
+import { flagKey, parseArgv, UsageError, VERBS, GLOBAL_FLAGS, type ParsedArgv } from '../../src/cli/argv';
 import { helpText } from '../../src/cli/help';
 
 function verb(args: string[]) {
@@ -95,6 +95,14 @@ describe('argv parsing (Go flag package forms, as runc)', () => {
     const run = VERBS.find((v) => v.name === 'run');
     assert.deepEqual(parseArgv(['help', 'run']), { kind: 'help', verb: run });
     assert.deepEqual(parseArgv(['run', 'id', '--help']), { kind: 'help', verb: run });
+  });
+
+  it('keys every flag as its camel-cased name (without a regular expression, as the regex did)', () => {
+    const camel = (long: string) => long.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
+    const names = [...GLOBAL_FLAGS, ...VERBS.flatMap((v) => v.flags)].map((f) => f.long);
+    for (const long of [...names, 'a--b', 'x-3y', '-lead', 'trail-', 'l3-cache-schema']) assert.equal(flagKey(long), camel(long), long);
+    assert.equal(flagKey('pid-file'), 'pidFile');
+    assert.equal(flagKey('kernel-memory-tcp'), 'kernelMemoryTcp');
   });
 
   it('declares every runc verb', () => {
