@@ -313,7 +313,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     if (fifoFd >= 0) closeFd(fifoFd);
     if (hostProcFd >= 0) closeFd(hostProcFd);
     if (cgroupFd >= 0) closeFd(cgroupFd);
-    if (notify) notify.forEach(closeFd);
+    if (notify) for (const fd of notify) closeFd(fd);
     if (consoleFd >= 0) closeFd(consoleFd);
     if (proxyEnd >= 0) closeFd(proxyEnd);
     for (const fd of openedNs) files().closeSync(fd);

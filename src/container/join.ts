@@ -84,9 +84,7 @@ export function spawnJoined(req: JoinRequest): number {
       opened.push(fd);
       fds[`ns:${t}`] = fd;
     }
-    (req.stdio ?? []).forEach((fd, i) => {
-      if (fd !== null) fds[`stdio${i}`] = fd;
-    });
+    for (const [i, fd] of (req.stdio ?? []).entries()) if (fd !== null) fds[`stdio${i}`] = fd;
     if (plan.lookup.candidates.length === 0) throw new ContainerError(`exec: "${plan.lookup.name}": executable file not found in $PATH`);
     const lookupError = (): ContainerError | null => {
       // the lookup ran as the process's user: name a missing executable as runc does

@@ -75,7 +75,7 @@ function writeRights(b: Buffer, fds: number[]): number {
   b.writeBigUInt64LE(BigInt(len), 0);
   b.writeInt32LE(SOL_SOCKET, 8);
   b.writeInt32LE(SCM_RIGHTS, 12);
-  fds.forEach((fd, i) => b.writeInt32LE(fd, 16 + 4 * i));
+  for (const [i, fd] of fds.entries()) b.writeInt32LE(fd, 16 + 4 * i);
   return Math.ceil(len / 8) * 8;
 }
 

@@ -144,7 +144,7 @@ export function mountAttr(set: number, clear: number, propagation = 0): { bytes:
 /** int32 array (gid_t[]) */
 export function u32Array(values: number[]): { bytes: Uint8Array; label: string } {
   const b = Buffer.alloc(Math.max(4, 4 * values.length));
-  values.forEach((v, i) => b.writeUInt32LE(v >>> 0, 4 * i));
+  for (const [i, v] of values.entries()) b.writeUInt32LE(v >>> 0, 4 * i);
   return { bytes: b, label: 'gid_t[]' };
 }
 

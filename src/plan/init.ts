@@ -494,8 +494,11 @@ class MountPlanner {
       const s = this.special[i];
       if (dest === '/' || s.dest === dest || s.dest.startsWith(dest + '/')) {
         this.b.close(s.fd, `close the fd of the ${s.type} at ${s.dest} (covered by the mount at ${dest})`);
-        const c = this.checks.findIndex((x) => x.fd === s.fd);
-        if (c >= 0) this.checks.splice(c, 1);
+        for (let c = 0; c < this.checks.length; c++) {
+          if (this.checks[c].fd !== s.fd) continue;
+          this.checks.splice(c, 1);
+          break;
+        }
         this.special.splice(i, 1);
       }
     }

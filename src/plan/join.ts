@@ -70,18 +70,18 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
     b.syscall('setresgid', [0, 0, 0], 'become root of the user namespace (gid)');
     b.syscall('setresuid', [0, 0, 0], 'become root of the user namespace (uid)');
   }
-  input.stdioSlots?.forEach((slot, fd) => {
+  for (const [fd, slot] of (input.stdioSlots ?? []).entries()) {
     if (slot) b.call('dup2', [{ slot }, fd], `use ${slot} as fd ${fd}`);
-  });
+  }
   // a dup2'd fd is a fresh descriptor: not close-on-exec; O_NONBLOCK is the runtime's to fix
   const stdio = input.stdio.map((s, fd) => (input.stdioSlots?.[fd] ? { cloexec: false, fl: 0 } : s)) as JoinPlanInput['stdio'];
 
   if (input.mode === 'hook') {
     planSignalReset(b);
     b.call('chdir', [{ str: input.process.cwd }], `chdir ${input.process.cwd}`);
-    stdio.forEach((s, fd) => {
+    for (const [fd, s] of stdio.entries()) {
       if (s.cloexec) b.call('fcntl', [fd, 2, 0], `clear close-on-exec on fd ${fd}`);
-    });
+    }
     const lookup = input.execPath ? { name: input.execPath, candidates: [input.execPath], direct: true } : lookupPlan(input.process);
     for (const c of lookup.candidates) b.exec(c, input.process.args ?? [], processEnv(input.process), `execve ${c}`);
     b.exit(127, 'exit 127: the hook could not be executed');

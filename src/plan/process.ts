@@ -77,7 +77,7 @@ export function planSignalReset(b: ProgramBuilder): void {
   const dfl = { bytes: new Uint8Array(32), label: 'sigaction{SIG_DFL}' };
   const sigs: number[] = [];
   for (let s = 1; s <= 64; s++) if (s !== SIGKILL && s !== SIGSTOP) sigs.push(s);
-  sigs.forEach((s, i) => b.syscall('rt_sigaction', [s, dfl, 0, 8], `reset signal ${s} to SIG_DFL`, i === sigs.length - 1 ? 'full' : 'none'));
+  for (const [i, s] of sigs.entries()) b.syscall('rt_sigaction', [s, dfl, 0, 8], `reset signal ${s} to SIG_DFL`, i === sigs.length - 1 ? 'full' : 'none');
 }
 
 export function planSeccomp(b: ProgramBuilder, filter: CompiledFilter, when: string): void {
@@ -124,9 +124,9 @@ export function planProcessSetup(b: ProgramBuilder, input: ProcessSetupInput, op
     const bounding = set(caps.bounding);
     const drops: number[] = [];
     for (let c = 0; c <= input.capLastCap; c++) if (!bounding.has(c)) drops.push(c);
-    drops.forEach((c, i) =>
-      b.call('prctl', [PR.CAPBSET_DROP, c, 0, 0, 0], `drop ${CAPABILITIES[c] ?? c} from the bounding set`, i === drops.length - 1 ? 'full' : 'none'),
-    );
+    for (const [i, c] of drops.entries()) {
+      b.call('prctl', [PR.CAPBSET_DROP, c, 0, 0, 0], `drop ${CAPABILITIES[c] ?? c} from the bounding set`, i === drops.length - 1 ? 'full' : 'none');
+    }
   }
 
   const { uid, gid } = p.user;
@@ -146,7 +146,11 @@ export function planProcessSetup(b: ProgramBuilder, input: ProcessSetupInput, op
     const header = Buffer.alloc(8);
     header.writeUInt32LE(LINUX_CAPABILITY_VERSION_3, 0);
     const data = Buffer.alloc(24);
-    const word = (s: Set<number>, w: number) => [...s].filter((c) => c >> 5 === w).reduce((x, c) => (x | (1 << (c & 31))) >>> 0, 0);
+    const word = (s: Set<number>, w: number) => {
+      let bits = 0;
+      for (const c of s) if (c >> 5 === w) bits = (bits | (1 << (c & 31))) >>> 0;
+      return bits;
+    };
     for (let w = 0; w < 2; w++) {
       data.writeUInt32LE(word(eff, w), 12 * w);
       data.writeUInt32LE(word(perm, w), 12 * w + 4);
@@ -178,16 +182,18 @@ export function planProcessSetup(b: ProgramBuilder, input: ProcessSetupInput, op
   }
 
   const lookup = lookupPlan(p);
-  lookup.candidates.forEach((c, i) => {
+  for (const [i, c] of lookup.candidates.entries()) {
     b.steps.push({ op: 'call', fn: 'access', args: [{ str: c }, X_OK], desc: `look for ${c}`, check: 'report', tag: `lookup:${i}` });
-  });
+  }
 
   // stdio: Node marks fds 0-2 close-on-exec and may leave a shared pipe O_NONBLOCK (a terminal
   // replaced them already)
-  if (!input.terminal) input.stdio.forEach((s, fd) => {
-    if (s.cloexec) b.call('fcntl', [fd, F.SETFD, 0], `clear close-on-exec on fd ${fd}`);
-    if (s.fl & O.NONBLOCK) b.call('fcntl', [fd, F.SETFL, s.fl & ~O.NONBLOCK], `clear O_NONBLOCK on fd ${fd}`);
-  });
+  if (!input.terminal) {
+    for (const [fd, s] of input.stdio.entries()) {
+      if (s.cloexec) b.call('fcntl', [fd, F.SETFD, 0], `clear close-on-exec on fd ${fd}`);
+      if (s.fl & O.NONBLOCK) b.call('fcntl', [fd, F.SETFL, s.fl & ~O.NONBLOCK], `clear O_NONBLOCK on fd ${fd}`);
+    }
+  }
 
   if (input.seccomp && !seccompInstalled && !opts.seccompLate) {
     planSeccomp(b, input.seccomp, 'no_new_privs set');

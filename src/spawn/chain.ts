@@ -177,7 +177,7 @@ function layOut(
   // dup3 never overwrites a kept fd that has not been moved yet
   const base = Math.max(program.keepBase, ...keepFds.map((fd) => fd + 1));
   const childFd: Record<string, number> = {};
-  program.keep.forEach((slot, i) => (childFd[slot] = base + i));
+  for (const [i, slot] of program.keep.entries()) childFd[slot] = base + i;
 
   const slot = contextSlot(arch);
   const ucBase = arena.reserve(slot * maxContexts, 64);
@@ -289,7 +289,7 @@ function layOut(
   };
   steps.push({ index: 0, desc: 'errno = 0', op: 'call', check: 'trip' });
   resetErrno();
-  keepFds.forEach((fd, i) => setup('dup3', [fd, base + i, O_CLOEXEC], `dup3(${fd}, ${base + i}) keep ${program.keep[i]}`));
+  for (const [i, fd] of keepFds.entries()) setup('dup3', [fd, base + i, O_CLOEXEC], `dup3(${fd}, ${base + i}) keep ${program.keep[i]}`);
   setup('close_range', [3, base - 1, 0], `close_range(3, ${base - 1}): close everything inherited`);
   setup('close_range', [base + keepFds.length, 0xffffffff, 0], `close_range(${base + keepFds.length}, ~0)`);
 
@@ -410,10 +410,10 @@ function layOut(
     });
     if (calls.length > SEQUENCE_MAX) throw new Error(`spawn engine: a clone sequence of ${calls.length} calls (at most ${SEQUENCE_MAX})`);
     for (let k = 0; k < nSlots; k++) arena.setU32(slotOf(k), 0);
-    calls.forEach((c, k) => {
+    for (const [k, c] of calls.entries()) {
       const top = sequenceLow + SEQUENCE_GAP + (k + 1) * FRAME_SLOT;
       writer.write(seqBase + k * slot, fnAddr(c.fn), c.args, c.args.length, top, k + 1 < calls.length ? seqAddr(k + 1) : savedAddr, false);
-    });
+    }
     const read = (slot: number) => arena.getI32(slotOf(slot));
     return { enter: () => enter.map(read), clone: () => read(clone), pid: () => read(pidSlot), back: () => back.map(read) };
   };
@@ -453,7 +453,7 @@ function layOut(
       // clone, and the caller moves the child itself
       let into = cgroupFd !== undefined && arch.name === 'x86_64' ? cgroupFd : undefined;
       let results = run(into);
-      if (into !== undefined && results.pid() <= 0 && results.enter().every((e) => e === 0) && results.back().every((e) => e === 0)) {
+      if (into !== undefined && results.pid() <= 0 && firstNonZero(results.enter()) < 0 && firstNonZero(results.back()) < 0) {
         into = undefined;
         results = run(into);
       }
@@ -468,8 +468,8 @@ function layOut(
       // init's main charge, and how many happened after it joined its cgroup varied run to run).
       arena.release();
       releaseStack();
-      const failedJoin = enterErrnos.findIndex((e) => e !== 0);
-      const failedBack = backErrnos.findIndex((e) => e !== 0);
+      const failedJoin = firstNonZero(enterErrnos);
+      const failedBack = firstNonZero(backErrnos);
       let childSignal: number | undefined;
       if (pid > 0 && failedJoin >= 0) {
         // poisoned: it dies of SIGSEGV at its first instruction; killed should that ever not be so
@@ -568,3 +568,10 @@ function roundUp(n: number, to: number): number {
 }
 
 export { ARCHES };
+
+/** The index of the first errno that is not 0, or -1. (A loop, not findIndex: create's path
+ * avoids the builtins the engine compiles from JavaScript at their first use; see cli/argv.ts.) */
+function firstNonZero(errnos: number[]): number {
+  for (let i = 0; i < errnos.length; i++) if (errnos[i] !== 0) return i;
+  return -1;
+}

@@ -174,15 +174,15 @@ function checkProcess(process: Process, base: string, out: IssueList): void {
   }
 
   for (const set of CAPABILITY_SETS) {
-    (process.capabilities?.[set] ?? []).forEach((name, i) => {
+    for (const [i, name] of (process.capabilities?.[set] ?? []).entries()) {
       if (capabilityNumber(name) === undefined) {
         out.add(joinPointer(base, 'capabilities', set, i), 'unknown-capability', `unknown capability ${JSON.stringify(name)}`);
       }
-    });
+    }
   }
 
   const firstIndexOfType = new Map<string, number>();
-  (process.rlimits ?? []).forEach((rlimit, i) => {
+  for (const [i, rlimit] of (process.rlimits ?? []).entries()) {
     const pointer = joinPointer(base, 'rlimits', i);
     if (!(RLIMIT_TYPES as readonly string[]).includes(rlimit.type)) {
       out.add(joinPointer(pointer, 'type'), 'unknown-rlimit', `unknown rlimit type ${JSON.stringify(rlimit.type)}`);
@@ -196,7 +196,7 @@ function checkProcess(process: Process, base: string, out: IssueList): void {
     if (rlimit.soft > rlimit.hard) {
       out.add(joinPointer(pointer, 'soft'), 'rlimit-soft-above-hard', `soft limit ${rlimit.soft} exceeds hard limit ${rlimit.hard}`);
     }
-  });
+  }
 
   const scheduler = process.scheduler;
   if (scheduler !== undefined) {
@@ -232,7 +232,7 @@ interface NamespaceInfo {
 
 function namespacesByType(linux: Linux | undefined, out: IssueList): Map<NamespaceType, NamespaceInfo> {
   const byType = new Map<NamespaceType, NamespaceInfo>();
-  (linux?.namespaces ?? []).forEach((ns, index) => {
+  for (const [index, ns] of (linux?.namespaces ?? []).entries()) {
     const earlier = byType.get(ns.type);
     if (earlier !== undefined) {
       out.add(
@@ -240,10 +240,10 @@ function namespacesByType(linux: Linux | undefined, out: IssueList): Map<Namespa
         'duplicate-namespace',
         `${ns.type} namespace is already listed at /linux/namespaces/${earlier.index}`,
       );
-      return;
+      continue;
     }
     byType.set(ns.type, { index, path: ns.path });
-  });
+  }
   return byType;
 }
 
@@ -350,14 +350,14 @@ function checkNamespaces(spec: Spec, out: IssueList): void {
 // Devices and resources
 
 function checkDevices(linux: Linux | undefined, out: IssueList): void {
-  (linux?.devices ?? []).forEach((device, i) => {
-    if (device.type === 'p') return;
+  for (const [i, device] of (linux?.devices ?? []).entries()) {
+    if (device.type === 'p') continue;
     for (const field of ['major', 'minor'] as const) {
       if (device[field] === undefined) {
         out.add(joinPointer('/linux/devices', i, field), 'device-number-required', `is required for a device of type ${device.type}`);
       }
     }
-  });
+  }
 }
 
 interface CheckedBlockIO {
@@ -367,11 +367,11 @@ interface CheckedBlockIO {
 function checkResources(resources: LinuxResources | undefined, base: string, out: IssueList): void {
   if (resources === undefined) return;
   const blockIO = resources.blockIO as CheckedBlockIO | undefined;
-  (blockIO?.weightDevice ?? []).forEach((entry, i) => {
+  for (const [i, entry] of (blockIO?.weightDevice ?? []).entries()) {
     if (entry.weight === undefined && entry.leafWeight === undefined) {
       out.add(joinPointer(base, 'blockIO', 'weightDevice', i), 'weight-device-needs-weight', 'needs weight or leafWeight');
     }
-  });
+  }
   const rdma = (resources.rdma ?? {}) as Record<string, { hcaHandles?: number; hcaObjects?: number }>;
   for (const [device, limits] of Object.entries(rdma)) {
     if (limits.hcaHandles === undefined && limits.hcaObjects === undefined) {

@@ -180,7 +180,8 @@ export function deviceProgram(st: DeviceState): BpfInsn[] {
     const block: Array<BpfInsn & { skip?: true }> = [];
     block.push({ op: OP.JNE_K, dst: 2, src: 0, off: 0, imm: DEV_TYPE[r.type], skip: true });
     if (r.access !== 'rwm') {
-      const bits = [...r.access].reduce((a, c) => a | ACC[c], 0);
+      let bits = 0;
+      for (const c of r.access) bits |= ACC[c];
       // (access & allowed) != access → the request asks for more than the rule covers
       block.push({ op: OP.MOV32_X, dst: 1, src: 3, off: 0, imm: 0 });
       block.push({ op: OP.AND32_K, dst: 1, src: 0, off: 0, imm: bits });
@@ -190,11 +191,11 @@ export function deviceProgram(st: DeviceState): BpfInsn[] {
     if (r.minor >= 0) block.push({ op: OP.JNE_K, dst: 5, src: 0, off: 0, imm: r.minor, skip: true });
     block.push({ op: OP.MOV32_K, dst: 0, src: 0, off: 0, imm: r.allow ? 1 : 0 });
     block.push({ op: OP.EXIT, dst: 0, src: 0, off: 0, imm: 0 });
-    block.forEach((ins, i) => {
+    for (const [i, ins] of block.entries()) {
       if (ins.skip) ins.off = block.length - i - 1; // to the first instruction after the block
       delete ins.skip;
       p.push(ins);
-    });
+    }
   }
   p.push({ op: OP.MOV32_K, dst: 0, src: 0, off: 0, imm: st.defaultAllow ? 1 : 0 });
   p.push({ op: OP.EXIT, dst: 0, src: 0, off: 0, imm: 0 });
@@ -203,12 +204,12 @@ export function deviceProgram(st: DeviceState): BpfInsn[] {
 
 export function encodeProgram(p: BpfInsn[]): Buffer {
   const b = Buffer.alloc(p.length * 8);
-  p.forEach((ins, i) => {
+  for (const [i, ins] of p.entries()) {
     b.writeUInt8(ins.op, i * 8);
     b.writeUInt8(((ins.src & 0xf) << 4) | (ins.dst & 0xf), i * 8 + 1);
     b.writeInt16LE(ins.off, i * 8 + 2);
     b.writeInt32LE(ins.imm | 0, i * 8 + 4);
-  });
+  }
   return b;
 }
 

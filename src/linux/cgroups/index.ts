@@ -65,7 +65,9 @@ export function hierarchies(): Hierarchy[] {
 }
 
 function sameSet(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x));
+  if (a.length !== b.length) return false;
+  for (const x of a) if (!b.includes(x)) return false;
+  return true;
 }
 
 /** Clean a cgroupsPath; relative paths (and the default, the id) nest under the runtime's own cgroup, as runc does. */
@@ -140,7 +142,9 @@ export function createCgroups(cgroups: ContainerCgroup[]): string[] {
  * records them before making them. None with systemd (it makes the scope).
  */
 export function missingCgroupDirs(cgroups: ContainerCgroup[]): string[] {
-  return usesSystemd(cgroups) ? [] : cgroups.flatMap(missingDirs);
+  const dirs: string[] = [];
+  if (!usesSystemd(cgroups)) for (const cg of cgroups) dirs.push(...missingDirs(cg));
+  return dirs;
 }
 
 function missingDirs(cg: ContainerCgroup): string[] {
