@@ -3,7 +3,7 @@
 
 import { cgroupKill, cgroupPids, cgroupsFromDirs, removeCgroupDirs, setFrozen, signalAll } from '../linux/cgroups';
 import { freezerState } from '../linux/freezer';
-import { SIGNALS, SIGRTMIN, SIGRTMAX } from '../linux/constants';
+import { SIGNALS, SIGRTMIN, SIGRTMAX } from '../linux/signals';
 import { isAlive } from '../linux/proc';
 import { status, type ContainerRecord, type StateStore, type Status } from '../state/store';
 import { withLock } from '../state/lock';
@@ -70,16 +70,26 @@ function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** The init (or a create's runtime) and every process left in the container's cgroup, if alive. */
+function liveProcesses(rec: ContainerRecord): number[] {
+  const pids = cgroupPids(rec.cgroups.dirs);
+  if (rec.pid > 0 && isAlive(rec.pid, rec.pidStartTime)) pids.push(rec.pid);
+  if (rec.creating && isAlive(rec.creating.pid, rec.creating.startTime)) pids.push(rec.creating.pid);
+  const live: number[] = [];
+  for (const p of pids) if (isAlive(p)) live.push(p); // (not filter: see argv.ts)
+  return live;
+}
+
 /** SIGKILL the init and everything left in the container's cgroup, and wait until they are gone. */
 function killEverything(rec: ContainerRecord): void {
+  // the usual delete: everything is gone already (the init exited, and its pid namespace with
+  // it). Then there is nothing to thaw or kill, and no cgroup file to look for in every
+  // hierarchy (~25 lookups on a cgroup v1 host)
+  if (liveProcesses(rec).length === 0) return;
   thawIfFrozen(rec);
   cgroupKill(rec.cgroups.dirs); // everything at once where cgroup v2 can; the loop below checks
   for (let round = 0; round < 400; round++) {
-    const pids = cgroupPids(rec.cgroups.dirs);
-    if (rec.pid > 0 && isAlive(rec.pid, rec.pidStartTime)) pids.push(rec.pid);
-    if (rec.creating && isAlive(rec.creating.pid, rec.creating.startTime)) pids.push(rec.creating.pid);
-    const live: number[] = [];
-    for (const p of pids) if (isAlive(p)) live.push(p); // (not filter: see argv.ts)
+    const live = liveProcesses(rec);
     if (live.length === 0) return;
     for (const p of live) {
       try {

@@ -1,7 +1,7 @@
 // Supervising a foreground process (run, exec): forward signals to it, reap children until it
 // exits, and turn its wait status into an exit code: its own, or 128+N when signal N killed it.
 
-import { SIGNALS } from '../linux/constants';
+import { SIGNALS } from '../linux/signals';
 import { killPid, libc } from '../linux/libc';
 import { isAlive } from '../linux/proc';
 

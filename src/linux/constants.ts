@@ -140,16 +140,8 @@ export const NAMESPACES = {
   time: { flag: CLONE.NEWTIME, proc: 'time' },
 } as const;
 
-/** Signal names → numbers (x86_64 and aarch64 agree on 1..31). */
-export const SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGIOT: 6, SIGBUS: 7, SIGFPE: 8,
-  SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15,
-  SIGSTKFLT: 16, SIGCHLD: 17, SIGCLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21,
-  SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28,
-  SIGIO: 29, SIGPOLL: 29, SIGPWR: 30, SIGSYS: 31,
-};
-export const SIGRTMIN = 34;
-export const SIGRTMAX = 64;
+// signal numbers: their own module, which `kill` and `delete` load without this one's tables
+export { SIGNALS, SIGRTMIN, SIGRTMAX } from './signals';
 
 /** tty ioctls (the generic values, shared by x86_64 and aarch64) */
 export const TIOC = {

@@ -8,7 +8,12 @@ import { files } from './files';
 export type FreezerState = 'thawed' | 'freezing' | 'frozen';
 
 export function freezerState(dirs: readonly string[]): FreezerState {
-  for (const d of dirs) {
+  // the v1 freezer hierarchy's directory first, by its name (mounted as .../freezer): one lookup,
+  // where asking every hierarchy in turn cost two per hierarchy before it
+  const ordered: string[] = [];
+  for (const d of dirs) if (d.includes('/freezer/')) ordered.push(d);
+  for (const d of dirs) if (!d.includes('/freezer/')) ordered.push(d);
+  for (const d of ordered) {
     try {
       const v1 = path.join(d, 'freezer.state');
       if (files().existsSync(v1)) {

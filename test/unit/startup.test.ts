@@ -47,6 +47,8 @@ test('state, list, kill, delete and start load neither koffi, the validators, no
       // in the executable, loading node:fs alone takes ~1.2 ms: the light verbs go through files.ts
       const fsUsers = seen.filter((r) => r.endsWith(' -> node:fs') && !r.startsWith('linux/files.js'));
       assert.deepEqual(fsUsers, [], `${args[0]}: only linux/files.ts may load node:fs`);
+      // the signal table has its own module: constants.ts and the spec's tables it re-exports cost ~0.2 ms
+      assert.ok(!seen.some((r) => r.endsWith('/constants') || r.endsWith('spec/known')), `${args[0]} loaded constants.ts or spec/known.ts`);
       if (args[0] === 'state' || args[0] === 'list') {
         for (const heavy of ['cgroups', 'hooks', 'lifecycle']) assert.ok(!seen.some((r) => r.includes(heavy)), `${args[0]} loaded ${heavy}`);
       }

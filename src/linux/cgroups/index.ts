@@ -186,8 +186,10 @@ export function joinCgroups(cgroups: ContainerCgroup[], pid: number): void {
  * answers: the pids, freezer or cgroup v2 one is the most reliable witness; any will do).
  */
 export function cgroupPids(dirs: string[]): number[] {
-  const score = (d: string) => (d.includes('/pids/') ? 3 : d.includes('/freezer/') ? 2 : files().existsSync(path.join(d, 'cgroup.events')) ? 2 : 1);
-  for (const d of [...dirs].sort((a, b) => score(b) - score(a))) {
+  // every hierarchy lists every process of the container; the pids and freezer ones first, as the
+  // likeliest to be there (ranked by name: a stat of each directory cost ~20 lookups per delete)
+  const rank = (d: string) => (d.includes('/pids/') ? 0 : d.includes('/freezer/') ? 1 : 2);
+  for (const d of [...dirs].sort((a, b) => rank(a) - rank(b))) {
     try {
       const out: number[] = [];
       const walk = (dir: string) => {
