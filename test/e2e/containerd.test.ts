@@ -1,4 +1,4 @@
-// containerd 1.6 (ctr, containerd-shim-runc-v2) with `--runc-binary bin/tsrunc`: the ctr actions of
+// containerd 1.6 (ctr, containerd-shim-runc-v2) with `--runc-binary dist/tsrunc`: the ctr actions of
 // /work/shared/clients/argv-summary.txt, checked by their outcome.
 
 import { before, describe, it } from 'node:test';

@@ -1,5 +1,5 @@
 // podman 4.3 (conmon) with `--runtime tsrunc` (registered in the harness's containers.conf, with
-// JSON logs as podman gives runc) and `--runtime /path/to/bin/tsrunc`: the podman actions of
+// JSON logs as podman gives runc) and `--runtime /path/to/dist/tsrunc`: the podman actions of
 // /work/shared/clients/argv-summary.txt, checked by their outcome.
 
 import { before, describe, it } from 'node:test';
