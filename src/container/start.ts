@@ -16,7 +16,7 @@ import { ContainerError, notExist } from './errors';
 import { ociState } from './oci-state';
 import { runContainerHooks, runRuntimeHooks } from './hooks';
 import { getFdFlags, getFlFlags } from '../linux/libc';
-import { mark } from '../state/timing';
+import { mark, markMonotonic } from '../state/timing';
 import { faultPoint } from './fault';
 
 export interface StartOptions {
@@ -85,10 +85,11 @@ export function startLocked(opts: StartOptions): ContainerRecord {
     /* already removed */
   }
   faultPoint('start:unlinked');
+  let monitor: Monitor;
   try {
     const steps: StepInfo[] = [];
     for (const s of rec.startSteps ?? []) steps[s.index] = { ...s, op: s.op as Step['op'] };
-    const monitor = new Monitor(steps, fd, null);
+    monitor = new Monitor(steps, fd, null);
     monitor.resumeAfter(rec.startFrom ?? -1);
     const res = monitor.run({ alive: () => isAlive(rec.pid, rec.pidStartTime), timeoutMs: 60000, onWarning: opts.warn });
     if (res.kind === 'failed') throw new ContainerError(`unable to start container process: ${res.failure.message}`);
@@ -106,6 +107,7 @@ export function startLocked(opts: StartOptions): ContainerRecord {
   }
   faultPoint('start:executed');
   mark('start: program executed');
+  for (const t of monitor.timestamps) markMonotonic(`  init: ${t.label.replace(/^timestamp: /, '')}`, t.ns);
   // the spec: a failing poststart hook is logged as a warning, and the lifecycle goes on
   runRuntimeHooks('poststart', spec.hooks?.poststart, ociState(rec, 'running'), opts.warn ?? (() => {}));
   return rec;
