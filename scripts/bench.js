@@ -76,6 +76,37 @@ function cycleScript(r) {
   return file;
 }
 
+/**
+ * Where a cycle's time goes: each verb's call timed alone (wall clock, spawn included), the
+ * runtimes interleaved cycle by cycle; medians in ms. `state`: the first call of the wait loop.
+ */
+function verbTimes(verbs) {
+  const t = Object.fromEntries(runtimes.map((r) => [r.name, Object.fromEntries(verbs.map((v) => [v, []]))]));
+  const b = Object.fromEntries(runtimes.map((r) => [r.name, bundle(`verbs-${r.name}`)]));
+  const out = path.join(work, 'verb.out');
+  for (let i = 0; i < runs + 2; i++) {
+    for (const r of i % 2 ? [...runtimes].reverse() : runtimes) {
+      const call = (verb, args) => {
+        const fd = fs.openSync(out, 'w'); // a file, not a pipe: create's init keeps its stdout open
+        const start = process.hrtime.bigint();
+        const res = spawnSync(r.bin, ['--root', `${work}/root-verbs-${r.name}`, ...args], { stdio: ['ignore', fd, 'inherit'], env: { ...process.env, ...(r.env ?? {}) } });
+        const ms = Number(process.hrtime.bigint() - start) / 1e6;
+        fs.closeSync(fd);
+        if (res.status !== 0) throw new Error(`${r.name} ${args.join(' ')}: exit status ${res.status}`);
+        if (i >= 2 && verb) t[r.name][verb].push(ms); // two warm-up cycles
+        return fs.readFileSync(out, 'utf8');
+      };
+      const id = `v${i}`;
+      call('create', ['create', '--bundle', b[r.name], id]);
+      call('start', ['start', id]);
+      for (let verb = 'state'; !call(verb, ['state', id]).includes('"stopped"'); verb = null);
+      call('delete', ['delete', id]);
+    }
+  }
+  const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+  return Object.fromEntries(runtimes.map((r) => [r.name, Object.fromEntries(verbs.map((v) => [v, median(t[r.name][v])]))]));
+}
+
 /** Peak RSS (KiB) of one call, with GNU time. */
 function peakRss(r, args, env = {}) {
   const out = path.join(work, 'time.out');
@@ -122,6 +153,11 @@ try {
   console.log(table(['runtime', 'run /bin/true (median ms)', 'create + start + delete (median ms)'], runtimes.map((r) => [r.name, `${runMed[r.name].toFixed(1)}${ratio(runMed, r.name)}`, `${cycleMed[r.name].toFixed(1)}${ratio(cycleMed, r.name)}`])));
 
   const verbs = ['create', 'start', 'state', 'delete'];
+  const perVerb = verbTimes(verbs);
+  const sum = (name) => verbs.reduce((a, v) => a + perVerb[name][v], 0);
+  console.log('\nEach verb of the cycle timed alone (median ms, spawn included; runtimes interleaved cycle by cycle)\n');
+  console.log(table(['runtime', ...verbs, 'sum'], runtimes.map((r) => [r.name, ...verbs.map((v) => perVerb[r.name][v].toFixed(1)), `${sum(r.name).toFixed(1)}${perVerb.runc ? ` (${(sum(r.name) / sum('runc')).toFixed(2)}× runc)` : ''}`])));
+
   // A freshly built executable sits whole in the page cache, and the faults of a call map more of
   // it at once: the same file read 4-6 MB higher than after its pages were dropped and read back.
   // Every binary is flushed and dropped from the page cache first, so all start alike.

@@ -32,7 +32,7 @@ export class Logger {
 
   log(level: Level, msg: string): void {
     if (level === 'debug' && !this.debugEnabled) return;
-    const time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const time = `${new Date().toISOString().slice(0, 19)}Z`; // to the second, as logrus (no regex: see argv.ts)
     const line =
       this.format === 'json'
         ? JSON.stringify({ level, msg, time }) + '\n'
