@@ -27,12 +27,17 @@ export function procStat(pid: number): ProcStat | null {
   return { pid, comm: text.slice(text.indexOf('(') + 1, close), state: rest[0], ppid: Number(rest[1]), startTime: rest[19] };
 }
 
+/** The process's stat if it exists, is not a zombie, and is the one that started at `startTime`. */
+export function liveStat(pid: number, startTime?: string): ProcStat | null {
+  if (!pid || pid <= 0) return null;
+  const st = procStat(pid);
+  if (!st || st.state === 'Z' || st.state === 'X') return null;
+  return startTime === undefined || st.startTime === startTime ? st : null;
+}
+
 /** The process exists, is not a zombie, and is the one that started at `startTime`. */
 export function isAlive(pid: number, startTime?: string): boolean {
-  if (!pid || pid <= 0) return false;
-  const st = procStat(pid);
-  if (!st || st.state === 'Z' || st.state === 'X') return false;
-  return startTime === undefined || st.startTime === startTime;
+  return liveStat(pid, startTime) !== null;
 }
 
 export interface MountInfo {

@@ -6,7 +6,7 @@
 import { files } from '../linux/files';
 import path = require('../linux/path');
 import { freezerState } from '../linux/freezer';
-import { isAlive, procStat } from '../linux/proc';
+import { isAlive, liveStat } from '../linux/proc';
 
 export const STATE_VERSION = 1;
 
@@ -158,10 +158,11 @@ export function writeFileAtomic(file: string, data: string, mode = 0o600): void 
  */
 export function status(store: StateStore, rec: ContainerRecord): Status {
   if (rec.creating) return isAlive(rec.creating.pid, rec.creating.startTime) ? 'creating' : 'stopped';
-  if (!isAlive(rec.pid, rec.pidStartTime)) return 'stopped';
+  const init = liveStat(rec.pid, rec.pidStartTime); // (one read of its stat for both questions)
+  if (!init) return 'stopped';
   // created: waiting for start, still the runtime's chain (its name says so until it executes
   // the program); a FIFO left by a start that was killed does not make a running program "created"
-  if (files().existsSync(store.fifoPath(rec.id)) && procStat(rec.pid)?.comm === INIT_COMM) return 'created';
+  if (files().existsSync(store.fifoPath(rec.id)) && init.comm === INIT_COMM) return 'created';
   if (freezerState(rec.cgroups.dirs) === 'frozen') return 'paused';
   return 'running';
 }
