@@ -140,6 +140,10 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
     creating: { pid: process.pid, startTime: self?.startTime ?? '' },
     cgroups: { dirs: [], created: [] },
     namespaces: (spec.linux?.namespaces ?? []).map((n) => ({ ...n })),
+    later: {
+      hooks: (['startContainer', 'poststart', 'poststop'] as const).filter((k) => (spec.hooks?.[k]?.length ?? 0) > 0),
+      process: !!spec.process,
+    },
   };
   let child: Launched | undefined;
   let fifoFd = -1;

@@ -5,7 +5,7 @@ import { cgroupKill, cgroupPids, cgroupsFromDirs, removeCgroupDirs, setFrozen, s
 import { freezerState } from '../linux/freezer';
 import { SIGNALS, SIGRTMIN, SIGRTMAX } from '../linux/signals';
 import { isAlive } from '../linux/proc';
-import { status, type ContainerRecord, type StateStore, type Status } from '../state/store';
+import { specNeeded, status, type ContainerRecord, type StateStore, type Status } from '../state/store';
 import { withLock } from '../state/lock';
 import type { Spec } from '../spec/types';
 import { ContainerError, notExist } from './errors';
@@ -136,7 +136,8 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
 export function destroy(store: StateStore, rec: ContainerRecord, warn: (m: string) => void): void {
   let spec: Spec | undefined;
   try {
-    spec = store.readSpec<Spec>(rec.id);
+    // only for poststop hooks: config.json is not read when the record says there are none
+    if (specNeeded(rec, 'delete')) spec = store.readSpec<Spec>(rec.id);
   } catch {
     /* a create that died early */
   }

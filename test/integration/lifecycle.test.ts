@@ -62,6 +62,35 @@ describe('lifecycle', { skip: skipUnlessRoot }, () => {
     assert.equal(fs.existsSync(path.join(rt.root, id)), false);
   });
 
+  // reading and parsing config.json costs start and delete ~0.3 ms each with Docker's: they read it
+  // only for what the record says they need (a process to check, hooks to run)
+  it('start and delete of a container without hooks do without its config.json; with hooks, they read it', async () => {
+    const id = uniqueId();
+    let r = rt.run(['create', '--bundle', rt.bundle((c) => (c.process.args = ['true'])), id]);
+    assert.equal(r.code, 0, r.stderr);
+    fs.rmSync(path.join(rt.root, id, 'config.json'));
+    r = rt.run(['start', id]);
+    assert.equal(r.code, 0, r.stderr);
+    for (let i = 0; i < 100 && rt.state(id)?.status !== 'stopped'; i++) await sleep(10);
+    r = rt.run(['delete', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(fs.existsSync(path.join(rt.root, id)), false);
+    // a poststop hook: delete reads config.json for it, and runs it
+    const other = uniqueId();
+    const out = path.join(rt.tmp, `${other}.poststop`);
+    r = rt.run(['create', '--bundle', rt.bundle((c) => {
+      c.process.args = ['true'];
+      c.hooks = { poststop: [{ path: '/bin/sh', args: ['sh', '-c', `echo ran > ${out}`] }] };
+    }), other]);
+    assert.equal(r.code, 0, r.stderr);
+    r = rt.run(['start', other]);
+    assert.equal(r.code, 0, r.stderr);
+    for (let i = 0; i < 100 && rt.state(other)?.status !== 'stopped'; i++) await sleep(10);
+    r = rt.run(['delete', other]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(fs.readFileSync(out, 'utf8'), 'ran\n');
+  });
+
   it('says "does not exist" for an unknown container', () => {
     for (const verb of [['state'], ['start'], ['kill'], ['delete']]) {
       const r = rt.run([...verb, 'no-such-container']);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { StateStore, rfc3339Nano, status, validateId, writeFileAtomic, type ContainerRecord } from '../../src/state/store';
+import { StateStore, rfc3339Nano, specNeeded, status, validateId, writeFileAtomic, type ContainerRecord } from '../../src/state/store';
 import { withLock } from '../../src/state/lock';
 import { procStat } from '../../src/linux/proc';
 
@@ -43,6 +43,21 @@ describe('state', () => {
     assert.equal(status(store, record('x', 0x3fffff)), 'stopped');
     assert.equal(status(store, { ...record('x', 0), creating: { pid: process.pid, startTime: me.startTime } }), 'creating');
     assert.equal(status(store, { ...record('x', 0), creating: { pid: 0x3fffff, startTime: '1' } }), 'stopped', 'a create that died');
+  });
+
+  it('start and delete read config.json only for what the record says they need of it', () => {
+    const rec = (later?: ContainerRecord['later']) => ({ id: 'x', later }) as ContainerRecord;
+    // a record written before `later` existed: always
+    assert.equal(specNeeded(rec(), 'start'), true);
+    assert.equal(specNeeded(rec(), 'delete'), true);
+    assert.equal(specNeeded(rec({ hooks: [], process: true }), 'start'), false);
+    assert.equal(specNeeded(rec({ hooks: [], process: true }), 'delete'), false);
+    assert.equal(specNeeded(rec({ hooks: [], process: false }), 'start'), true, 'start refuses a container without a process');
+    assert.equal(specNeeded(rec({ hooks: ['startContainer'], process: true }), 'start'), true);
+    assert.equal(specNeeded(rec({ hooks: ['poststart'], process: true }), 'start'), true);
+    assert.equal(specNeeded(rec({ hooks: ['poststart'], process: true }), 'delete'), false);
+    assert.equal(specNeeded(rec({ hooks: ['poststop'], process: true }), 'delete'), true);
+    assert.equal(specNeeded(rec({ hooks: ['poststop'], process: true }), 'start'), false);
   });
 
   it('claims an id once', () => {
