@@ -51,6 +51,11 @@ function sh(r, args) {
   return `${env ? `env ${env}` : ''}${r.bin} --root ${work}/root-${r.name} ${args}`;
 }
 
+function median(a) {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 /** Medians (ms) of each command over `rounds` hyperfine runs of runs/rounds each, in alternating order. */
 function hyperfine(title, commands, shell) {
   const times = Object.fromEntries(commands.map(([name]) => [name, []]));
@@ -62,10 +67,6 @@ function hyperfine(title, commands, shell) {
     execFileSync('hyperfine', args, { stdio: ['ignore', 'ignore', 'inherit'] });
     for (const x of JSON.parse(fs.readFileSync(json, 'utf8')).results) times[x.command].push(...x.times);
   }
-  const median = (a) => {
-    const s = [...a].sort((x, y) => x - y);
-    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
   return Object.fromEntries(Object.entries(times).map(([name, t]) => [name, median(t) * 1000]));
 }
 
@@ -103,7 +104,6 @@ function verbTimes(verbs) {
       call('delete', ['delete', id]);
     }
   }
-  const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
   return Object.fromEntries(runtimes.map((r) => [r.name, Object.fromEntries(verbs.map((v) => [v, median(t[r.name][v])]))]));
 }
 

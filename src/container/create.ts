@@ -27,7 +27,7 @@ import { loadBundle, type Bundle } from './bundle';
 import { ContainerError, errorMessage } from './errors';
 import { gatherFacts } from './facts';
 import { ociState } from './oci-state';
-import { mark, markMonotonic } from '../state/timing';
+import { mark, markInitTimestamps } from '../state/timing';
 import { runContainerHooks, runRuntimeHooks } from './hooks';
 import { describeErrno } from '../linux/errno';
 import { faultPoint } from './fault';
@@ -289,7 +289,7 @@ function createLocked(opts: CreateOptions, bundle: Bundle, filter: CompiledFilte
       const { sendPidfd } = require('./pidfd') as typeof import('./pidfd');
       sendPidfd(opts.pidfdSocket, initPid);
     }
-    for (const t of child.monitor.timestamps) markMonotonic(`  init: ${t.label.replace(/^timestamp: /, '')}`, t.ns);
+    markInitTimestamps(child.monitor.timestamps);
     mark('ready: state written');
     child.monitor.go(); // the init closes its sync socket and blocks opening the exec FIFO
     faultPoint('created');

@@ -85,12 +85,12 @@ function killEverything(rec: ContainerRecord): void {
   // the usual delete: everything is gone already (the init exited, and its pid namespace with
   // it). Then there is nothing to thaw or kill, and no cgroup file to look for in every
   // hierarchy (~25 lookups on a cgroup v1 host)
-  if (liveProcesses(rec).length === 0) return;
+  let live = liveProcesses(rec);
+  if (live.length === 0) return;
   thawIfFrozen(rec);
   cgroupKill(rec.cgroups.dirs); // everything at once where cgroup v2 can; the loop below checks
-  for (let round = 0; round < 400; round++) {
-    const live = liveProcesses(rec);
-    if (live.length === 0) return;
+  for (let round = 0; live.length > 0; round++) {
+    if (round === 400) throw new ContainerError(`processes of container ${rec.id} survive SIGKILL`);
     for (const p of live) {
       try {
         process.kill(p, 9);
@@ -99,8 +99,8 @@ function killEverything(rec: ContainerRecord): void {
       }
     }
     sleep(Math.min(1 + round, 10));
+    live = liveProcesses(rec);
   }
-  throw new ContainerError(`processes of container ${rec.id} survive SIGKILL`);
 }
 
 function thawIfFrozen(rec: ContainerRecord): void {

@@ -16,7 +16,7 @@ import { ContainerError, notExist } from './errors';
 import { ociState } from './oci-state';
 import { runContainerHooks, runRuntimeHooks } from './hooks';
 import { getFdFlags, getFlFlags } from '../linux/libc';
-import { mark, markMonotonic } from '../state/timing';
+import { mark, markInitTimestamps } from '../state/timing';
 import { faultPoint } from './fault';
 
 export interface StartOptions {
@@ -109,8 +109,7 @@ export function startLocked(opts: StartOptions): ContainerRecord {
   }
   faultPoint('start:executed');
   mark('start: program executed');
-  // (the label without a regular expression: this runs, timing or not, in every start; see cli/argv.ts)
-  for (const t of monitor.timestamps) markMonotonic(`  init: ${t.label.startsWith('timestamp: ') ? t.label.slice(11) : t.label}`, t.ns);
+  markInitTimestamps(monitor.timestamps);
   // the spec: a failing poststart hook is logged as a warning, and the lifecycle goes on
   runRuntimeHooks('poststart', spec?.hooks?.poststart, ociState(rec, 'running'), opts.warn ?? (() => {}));
   return rec;

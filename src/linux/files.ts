@@ -9,7 +9,7 @@
 
 import type * as NodeFs from 'node:fs';
 import { errnoMessage, errnoName } from './errno';
-import { cString, fileLibc, type FileLibc } from './libc';
+import { cString, fileLibc, utf8Bytes, type FileLibc } from './libc';
 
 export type FileKind = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
 
@@ -105,7 +105,6 @@ function fileError(errno: number, syscall: string, path: string): Error {
 // process costs ~0.17 ms (its constructor and prototype are set up then), and the light verbs
 // need nothing else of it.
 const utf8 = new TextDecoder();
-const encoder = new TextEncoder();
 const u16 = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8);
 const u32 = (b: Uint8Array, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16)) + b[o + 3] * 0x1000000;
 
@@ -123,7 +122,7 @@ function libcFiles(l: FileLibc): Files {
     }
   };
   const writeAll = (fd: number, data: string | Uint8Array, what: string) => {
-    const b = typeof data === 'string' ? encoder.encode(data) : data;
+    const b = typeof data === 'string' ? utf8Bytes(data) : data;
     for (let off = 0; off < b.length; ) {
       const n = l.write(fd, off ? b.subarray(off) : b, b.length - off);
       if (n < 0 && (l.errno() === EINTR || l.errno() === EAGAIN)) continue;

@@ -228,8 +228,9 @@ export function planInit(input: InitPlanInput): InitPlan {
 
   // The init's own cgroup joins (selfJoinCgroups) come after its mounts: a migration by the
   // runtime (the joins left to it, if any) or its warm-up holds cgroup_mutex while the kernel
-  // waits for a grace period, and the joins would wait for it too. Before the hooks, which see the init in its cgroups;
-  // before "mapping" when it makes a cgroup namespace (whose root is the cgroup it is in then).
+  // waits for a grace period, and the joins would wait for it too. Before the hooks, which see
+  // the init in its cgroups; before "mapping" when it makes a cgroup namespace (whose root is
+  // the cgroup it is in then).
   const joinOwnCgroups = () => joinOwnCgroupsV1(b, input.selfJoinCgroups ?? [], 'the init');
   if (newCgroupns) joinOwnCgroups();
   b.checkpoint('mapping');

@@ -16,6 +16,13 @@ export function markMonotonic(label: string, ns: bigint): void {
   marks.push([label, performance.now() - Number(nowNs - ns) / 1e6]);
 }
 
+/** The init's own timestamps (a Monitor's, labelled "timestamp: <what>") as marks. */
+export function markInitTimestamps(timestamps: readonly { label: string; ns: bigint }[]): void {
+  if (!enabled) return;
+  // (no regular expression: start runs this; see cli/argv.ts)
+  for (const t of timestamps) markMonotonic(`  init: ${t.label.startsWith('timestamp: ') ? t.label.slice(11) : t.label}`, t.ns);
+}
+
 export function reportTiming(verb: string): void {
   if (!enabled || marks.length === 0) return;
   marks.sort((a, b) => a[1] - b[1]);

@@ -4,10 +4,9 @@
 // ~20 ms are fast. The init is cloned into its cgroup2 directory and moves itself into its v1
 // ones, neither of which takes the global lock (docs/cgroups.md, "Joining"); the joins left to
 // the runtime (the v1 ones in a user namespace, the cgroup2 one when the kernel refuses the
-// clone) would pay that wait. So, while
-// create plans and builds the chain, one background no-op migration (our own pid into the cgroup
-// we are already in) starts the grace period early, and the runtime's joins wait for what is left
-// of it, if anything, while the init does its mounts.
+// clone) would pay that wait. So, while create plans and builds the chain, one background no-op
+// migration (our own pid into the cgroup we are already in) starts the grace period early, and
+// the runtime's joins wait for what is left of it, if anything, while the init does its mounts.
 // Not before the cgroup directories are made: the write holds cgroup_mutex while it waits, and
 // every mkdir (and every other cgroup migration) waits with it.
 
