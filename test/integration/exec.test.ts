@@ -121,6 +121,7 @@ describe('exec', { skip: skipUnlessRoot }, () => {
     };
     const victims = () => processesWith(marker).filter((p) => exe(p).endsWith('/busybox'));
     for (let i = 0; i < 200 && victims().length === 0; i++) await sleep(10);
+    assert.notDeepEqual(victims(), [], 'the shell exec started is seen (or the wait below would hang)');
     for (const p of victims()) process.kill(p, 'SIGKILL');
     assert.equal(await exited, 137);
     const r = rt.run(['exec', c.id, 'nosuchcmd']);
@@ -136,9 +137,9 @@ describe('exec', { skip: skipUnlessRoot }, () => {
     const r = rt.run(['exec', '-d', '--pid-file', pidFile, c.id, 'sh', '-c', `sleep 1000; : ${marker}`]);
     assert.equal(r.code, 0, r.stderr);
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-    // sh forks sleep: until the fork executes, it shows sh's command line too. (Twice in the full
-    // suite a second process with the marker stayed for the whole second, cause unknown: the
-    // message names each one's parent and command line should it happen again.)
+    // (processesWith does not count sh's fork, which shows sh's command line until it executes.
+    // Twice in the full suite a second process with the marker stayed for the whole second before
+    // it did so: the message names each one's parent and command line should anything remain.)
     for (let i = 0; i < 100 && processesWith(marker).length > 1; i++) await sleep(10);
     const seen = processesWith(marker);
     const describe = (p: number) => { try { return `${p}: ppid ${fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]} ${fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')}`; } catch { return `${p}: gone`; } };
