@@ -13,13 +13,13 @@ import { ociState, readRecord } from './oci-state';
 import { runRuntimeHooks } from './hooks';
 import { mark } from '../state/timing';
 
-/** KILL, SIGKILL, 9, RTMIN+3 → signal number; runc's error for anything else. */
+/**
+ * KILL, SIGKILL, 9, RTMIN+3 → signal number; runc's error for an unknown name. A number is taken
+ * as it is, as runc does: 0 asks only whether the init is alive, and the kernel refuses numbers
+ * that are no signal (EINVAL).
+ */
 export function parseSignal(s: string): number {
-  if (isDigits(s)) {
-    const n = Number(s);
-    if (n < 1 || n > SIGRTMAX) throw new ContainerError(`unknown signal "${s}"`);
-    return n;
-  }
+  if (isDigits(s) && Number(s) <= 0x7fffffff) return Number(s);
   const name = s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`;
   if (SIGNALS[name] !== undefined) return SIGNALS[name];
   const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name) ?? /^SIGRTMAX-(\d+)$/.exec(name);
@@ -41,8 +41,11 @@ function signalPid(pid: number, sig: number): void {
   try {
     process.kill(pid, sig);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new ContainerError('no such process');
-    throw new ContainerError(`kill ${pid}: ${(e as NodeJS.ErrnoException).code}`);
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ESRCH') throw new ContainerError('no such process');
+    // runc's words: "unable to signal init: invalid argument" (Node's errno is negative, Bun's not)
+    const { errnoMessage } = require('../linux/errno') as typeof import('../linux/errno');
+    throw new ContainerError(`unable to signal init: ${typeof err.errno === 'number' ? errnoMessage(Math.abs(err.errno)) : err.code}`);
   }
 }
 

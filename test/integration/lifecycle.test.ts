@@ -107,10 +107,21 @@ describe('lifecycle', { skip: skipUnlessRoot }, () => {
     let r = rt.run(['kill', id, 'NOSUCHSIG']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /unknown signal \\?"NOSUCHSIG\\?"/);
+    // regression: a number is taken as it is, as runc does: 0 only asks whether the init is
+    // alive (tsrunc refused it as an unknown signal), and the kernel refuses one that is no signal
+    r = rt.run(['kill', id, '0']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(rt.state(id)?.status, 'running', 'signal 0 delivers nothing');
+    r = rt.run(['kill', id, '99']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /unable to signal init: invalid argument/);
     r = rt.run(['kill', id, 'SIGUSR1']);
     assert.equal(r.code, 0, r.stderr);
     for (let i = 0; i < 100 && rt.state(id)?.status !== 'stopped'; i++) await sleep(10);
     assert.equal(rt.state(id)?.status, 'stopped');
+    r = rt.run(['kill', id, '0']);
+    assert.equal(r.code, 1, 'nothing is alive to ask');
+    assert.match(r.stderr, /container not running/);
     assert.equal(rt.run(['delete', id]).code, 0);
     const id2 = uniqueId();
     assert.equal(rt.run(['run', '-d', '--bundle', b, id2]).code, 0);
