@@ -5,6 +5,7 @@ import { cgroupKill, cgroupPids, cgroupsFromDirs, removeCgroupDirs, setFrozen, s
 import { freezerState } from '../linux/freezer';
 import { SIGNALS, SIGRTMIN, SIGRTMAX } from '../linux/signals';
 import { isAlive } from '../linux/proc';
+import { errnoMessage } from '../linux/errno';
 import { specNeeded, status, type ContainerRecord, type StateStore, type Status } from '../state/store';
 import { withLock } from '../state/lock';
 import type { Spec } from '../spec/types';
@@ -44,7 +45,6 @@ function signalPid(pid: number, sig: number): void {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ESRCH') throw new ContainerError('no such process');
     // runc's words: "unable to signal init: invalid argument" (Node's errno is negative, Bun's not)
-    const { errnoMessage } = require('../linux/errno') as typeof import('../linux/errno');
     throw new ContainerError(`unable to signal init: ${typeof err.errno === 'number' ? errnoMessage(Math.abs(err.errno)) : err.code}`);
   }
 }

@@ -4,6 +4,7 @@
 // FIFO closed, which happens on a successful execve (it is close-on-exec) or when the init died.
 
 import { files } from '../linux/files';
+import { describeErrno } from '../linux/errno';
 import { isAlive } from '../linux/proc';
 import { Monitor } from '../spawn/monitor';
 import { RECORD, type Step } from '../spawn/program';
@@ -98,7 +99,6 @@ export function startLocked(opts: StartOptions): ContainerRecord {
     if (execFails.length > 0 && execFails.length >= (rec.execAttempts ?? 1)) {
       const errno = execFails.some((r) => r.errno === 13) ? 13 : execFails[execFails.length - 1].errno;
       const program = (spec ?? store.readSpec<Spec>(id)).process?.args?.[0];
-      const { describeErrno } = require('../linux/errno') as typeof import('../linux/errno'); // (its table: only for errors)
       throw new ContainerError(`unable to start container process: exec: "${program}": ${describeErrno(errno)}`);
     }
     if (monitor.records.length === 0 && !isAlive(rec.pid, rec.pidStartTime)) {

@@ -8,6 +8,7 @@
 // directories, stat and links. The rare paths (hooks, copy-up, terminals) use node:fs itself.
 
 import type * as NodeFs from 'node:fs';
+import { errnoMessage, errnoName } from './errno';
 import { cString, fileLibc, utf8Bytes, type FileLibc } from './libc';
 
 export type FileKind = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
@@ -96,8 +97,6 @@ const KIND_BY_IFMT: Record<number, FileKind> = {
 };
 
 function fileError(errno: number, syscall: string, path: string): Error {
-  // (errno.ts's table loads only for an error: ~0.08 ms of every call otherwise)
-  const { errnoMessage, errnoName } = require('./errno') as typeof import('./errno');
   const code = errnoName(errno);
   return Object.assign(new Error(`${code}: ${errnoMessage(errno)}, ${syscall} '${path}'`), { code, errno: -errno, syscall, path });
 }

@@ -8,6 +8,7 @@
 // Nothing here is bound until a verb really needs the kernel.
 
 import type * as Koffi from 'koffi';
+import { describeErrno } from './errno';
 import { mark } from '../state/timing';
 
 /** An address: a number (every user address fits in 53 bits) or a BigInt. */
@@ -389,7 +390,6 @@ export function lastErrno(): number {
 
 /** Error for a failed libc call made by the runtime itself: `socketpair: EMFILE (too many open files)`. */
 export function sysError(what: string, errno = lastErrno()): Error & { errno: number } {
-  const { describeErrno } = require('./errno') as typeof import('./errno');
   return Object.assign(new Error(`${what}: ${describeErrno(errno)}`), { errno });
 }
 

@@ -6,6 +6,7 @@
 
 import { files } from '../linux/files';
 import { pollIn } from '../linux/libc';
+import { describeErrno } from '../linux/errno';
 import { RECORD } from './program';
 import type { StepInfo } from './chain';
 
@@ -96,14 +97,14 @@ export class Monitor {
     const step = this.steps[r.step];
     if (r.kind === RECORD.EXEC) return null; // exec attempts: interpreted by the caller from `records`
     if (r.errno !== 0 && (step?.check === 'warn')) {
-      opts.onWarning?.(`${step.desc}: ${errnoText(r.errno)}`);
+      opts.onWarning?.(`${step.desc}: ${describeErrno(r.errno)}`);
       this.lastChecked = r.step;
       return null;
     }
     if (r.errno !== 0 && step?.check !== 'report') {
       const desc = this.blame(r);
       this.lastChecked = r.step;
-      return { kind: 'failed', failure: { step: r.step, desc, errno: r.errno, message: `${desc}: ${errnoText(r.errno)}` } };
+      return { kind: 'failed', failure: { step: r.step, desc, errno: r.errno, message: `${desc}: ${describeErrno(r.errno)}` } };
     }
     this.lastChecked = r.step;
     if (r.kind === RECORD.CHECKPOINT) {
@@ -215,9 +216,4 @@ export class Monitor {
 /** A struct timespec (tv_sec, tv_nsec: two 64-bit words) in ns. */
 function timespecNs(v: DataView, o: number): bigint {
   return v.getBigInt64(o, true) * 1000000000n + v.getBigInt64(o + 8, true);
-}
-
-/** errno's name and words; errno.ts's table loads only when a step failed (~0.08 ms otherwise) */
-function errnoText(errno: number): string {
-  return (require('../linux/errno') as typeof import('../linux/errno')).describeErrno(errno);
 }
