@@ -60,7 +60,6 @@ export interface Created {
   consoleProxy?: number;
 }
 
-
 export function compileFilter(spec: Spec, warn?: (m: string) => void, cache?: SeccompCache): CompiledFilter | null {
   const profile = spec.linux?.seccomp;
   if (!profile) return null;

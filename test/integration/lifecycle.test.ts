@@ -296,8 +296,8 @@ describe('command line', { skip: skipUnlessRoot }, () => {
 
   // regression: Array.prototype.map, filter, find... and regular expressions are JavaScriptCore
   // builtins written in JavaScript, which the executable compiles from source at their first use
-  // (~0.1 ms each, in every call): the light verbs, which Docker makes for every container, did
-  // without none of them (argv's tables, path.join, the cgroup listing, start's records)
+  // (~0.1 ms each, in every call): the light verbs, which Docker makes for every container, used
+  // several (argv's tables, path.join, the cgroup listing, start's records)
   it('the light verbs use none of the builtins the engine compiles at their first use', { skip: process.env.TSRUNC_ENGINE === 'node' && 'JavaScriptCore only' }, () => {
     const watch = path.join(rt.tmp, 'watch-builtins.js');
     const seenFile = path.join(rt.tmp, 'builtins-seen');
